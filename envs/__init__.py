@@ -1,0 +1,16 @@
+"""rlzoo's own envs (installed as ``rlzoo.envs``).
+
+:func:`register` is this package's entry in the ``rlzoo.envs`` entry-point group: it runs
+on ``import rlzoo`` and only records entry-point strings, so nothing heavy is imported.
+"""
+
+from __future__ import annotations
+
+from rlzoo.registry import register_env
+
+
+def register() -> None:
+    """Register rlzoo's built-in envs (and list the Gymnasium envs its presets target)."""
+    register_env("CartPole-v0", description="Gymnasium's CartPole, 200-step episodes (the keras-rl2 recipe's env)")
+    register_env("CartPole-v1", description="Gymnasium's CartPole, 500-step episodes")
+    register_env("Pendulum-v1", description="Gymnasium's Pendulum, continuous actions")

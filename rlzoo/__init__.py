@@ -1,0 +1,73 @@
+"""rlzoo: a Gymnasium-compatible env and agent zoo.
+
+The public API::
+
+    agent = rlzoo.make_agent("sb3-dqn", "CartPole-v1", seed=0)
+    rlzoo.train(agent)                       # preset timesteps for (agent, env)
+    result = rlzoo.evaluate(agent, n_episodes=100, seed=0)
+    path = rlzoo.save(agent, "dqn.zip")
+    agent = rlzoo.load(path)
+
+Importing rlzoo registers its envs (and installed env plugins) with Gymnasium; it never
+imports TensorFlow or torch: a backend's framework loads when that backend is first used.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from rlzoo.agent import Agent, TrainingHistory
+from rlzoo.artifact import load, save
+from rlzoo.callbacks import Callback
+from rlzoo.errors import (
+    ArtifactError,
+    DuplicateNameError,
+    HyperparameterError,
+    IncompatibleEnvError,
+    MissingDependencyError,
+    RLZooError,
+    UnknownAgentError,
+    UnknownEnvError,
+)
+from rlzoo.evaluation import EvalResult, evaluate
+from rlzoo.plugins import load_env_plugins as _load_env_plugins
+from rlzoo.registry import (
+    AgentEntry,
+    EnvEntry,
+    list_agents,
+    list_envs,
+    make_agent,
+    make_env,
+    register_agent,
+    register_env,
+)
+from rlzoo.training import train
+
+__all__ = [
+    "Agent",
+    "AgentEntry",
+    "ArtifactError",
+    "Callback",
+    "DuplicateNameError",
+    "EnvEntry",
+    "EvalResult",
+    "HyperparameterError",
+    "IncompatibleEnvError",
+    "MissingDependencyError",
+    "RLZooError",
+    "TrainingHistory",
+    "UnknownAgentError",
+    "UnknownEnvError",
+    "evaluate",
+    "list_agents",
+    "list_envs",
+    "load",
+    "make_agent",
+    "make_env",
+    "register_agent",
+    "register_env",
+    "save",
+    "train",
+]
+
+_load_env_plugins()

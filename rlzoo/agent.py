@@ -1,0 +1,135 @@
+"""The one contract every backend implements: :class:`Agent`."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import json
+import pathlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import gymnasium as gym
+
+from rlzoo.errors import RLZooError
+
+if TYPE_CHECKING:
+    from rlzoo.callbacks import Callback
+    from rlzoo.evaluation import EvalResult
+
+
+@dataclasses.dataclass
+class TrainingHistory:
+    """What training recorded: one row per finished episode and one per periodic evaluation.
+
+    ``episodes`` rows are ``(timestep, return, length)``; ``evaluations`` rows are
+    ``(timestep, mean_return, std_return)``.
+    """
+
+    episodes: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
+    evaluations: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
+
+
+def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
+    """The registered id and make-kwargs of ``env`` (``None`` and ``{}`` for an unregistered env)."""
+    spec = getattr(env, "spec", None)
+    if spec is None:
+        return None, {}
+    return spec.id, dict(spec.kwargs or {})
+
+
+class Agent(abc.ABC):
+    """A learning agent bound to one env: the contract every rlzoo backend honours.
+
+    Backends subclass this and implement the abstract methods; user code only calls
+    :meth:`learn`, :meth:`predict`, :meth:`save` and :meth:`load` (usually through
+    :func:`rlzoo.train`, :func:`rlzoo.evaluate`, :func:`rlzoo.save` and :func:`rlzoo.load`).
+
+    Parameters
+    ----------
+    env:
+        The env to learn on (an instance; :func:`rlzoo.make_agent` turns ids into instances).
+    seed:
+        Seed for the backend's own random generators, or ``None``.
+    **hyperparams:
+        Backend hyperparameters; unknown ones raise :class:`rlzoo.errors.HyperparameterError`.
+        They must be JSON values: they are written to the saved artifact as they are.
+    """
+
+    #: Registered name; :func:`rlzoo.make_agent` sets it on the instance.
+    name: str = ""
+    #: YAML file of presets, ``{env_id: {"train": {...}, "hyperparams": {...}}}``, or ``None``.
+    preset_file: ClassVar[pathlib.Path | None] = None
+
+    def __init__(self, env: gym.Env, *, seed: int | None = None, **hyperparams: Any) -> None:
+        try:
+            json.dumps(hyperparams)
+        except TypeError as exc:
+            raise RLZooError(f"hyperparameters must be JSON values (numbers, strings, lists, dicts): {exc}") from exc
+        self.env = env
+        self.env_id, self.env_kwargs = env_identity(env)
+        self.seed = seed
+        self.hyperparams: dict[str, Any] = dict(hyperparams)
+        self.num_timesteps = 0
+        self.history = TrainingHistory()
+        self.last_evaluation: EvalResult | None = None
+
+    # -- the backend's part -------------------------------------------------------------
+    @abc.abstractmethod
+    def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        """Train for ``total_timesteps`` more env steps.
+
+        Backends call ``callback.on_step(self)`` after every env step (vectorised backends:
+        after every batch of steps) with :attr:`num_timesteps` already updated, stop when it
+        returns ``False``, and call ``callback.on_episode_end(self, episode_return, length)``
+        whenever a training episode ends.
+        """
+
+    @abc.abstractmethod
+    def predict(self, observation: Any, deterministic: bool = True) -> Any:
+        """The action for one observation (greedy when ``deterministic``)."""
+
+    @abc.abstractmethod
+    def get_weights(self) -> Any:
+        """An in-memory copy of the learned parameters, for :meth:`set_weights`."""
+
+    @abc.abstractmethod
+    def set_weights(self, weights: Any) -> None:
+        """Restore parameters returned by :meth:`get_weights`."""
+
+    @abc.abstractmethod
+    def write_payload(self, directory: pathlib.Path) -> None:
+        """Write the backend's own files (weights) into ``directory``."""
+
+    @abc.abstractmethod
+    def read_payload(self, directory: pathlib.Path) -> None:
+        """Load what :meth:`write_payload` wrote. Must never execute code from the files."""
+
+    # -- shared behaviour -----------------------------------------------------------------
+    def set_env(self, env: gym.Env) -> None:
+        """Continue training on ``env`` (same spaces)."""
+        self.env = env
+        self.env_id, self.env_kwargs = env_identity(env)
+
+    def package_versions(self) -> dict[str, str]:
+        """Versions of the libraries this backend depends on, recorded in the artifact."""
+        import numpy
+
+        from rlzoo import __version__
+
+        return {"rlzoo": __version__, "gymnasium": gym.__version__, "numpy": numpy.__version__}
+
+    def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Save to one zip file, atomically; see :func:`rlzoo.save`."""
+        from rlzoo.artifact import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path, env: gym.Env | None = None) -> Agent:
+        """Load a saved agent; see :func:`rlzoo.load`."""
+        from rlzoo.artifact import load
+
+        return load(path, env)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} on {self.env_id!r}, {self.num_timesteps} steps>"

@@ -1,0 +1,160 @@
+"""Hooks called while an agent trains. Every backend calls the same two: ``on_step``, ``on_episode_end``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from rlzoo.agent import Agent
+
+logger = logging.getLogger(__name__)
+
+
+class Callback:
+    """Base class: override what you need. ``rlzoo.train`` calls the start and end hooks,
+    the backend calls ``on_step`` and ``on_episode_end`` from inside its training loop."""
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        """Before the first step."""
+
+    def on_step(self, agent: Agent) -> bool:
+        """After each env step (``agent.num_timesteps`` is current). Return ``False`` to stop."""
+        return True
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        """When a training episode ends (terminated or truncated)."""
+
+    def on_training_end(self, agent: Agent) -> None:
+        """After the last step."""
+
+
+class CallbackList(Callback):
+    """Several callbacks called in order."""
+
+    def __init__(self, callbacks: Iterable[Callback]) -> None:
+        self.callbacks = list(callbacks)
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        for callback in self.callbacks:
+            callback.on_training_start(agent, total_timesteps)
+
+    def on_step(self, agent: Agent) -> bool:
+        keep_going = True
+        for callback in self.callbacks:
+            keep_going = callback.on_step(agent) and keep_going
+        return keep_going
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        for callback in self.callbacks:
+            callback.on_episode_end(agent, episode_return, episode_length)
+
+    def on_training_end(self, agent: Agent) -> None:
+        for callback in self.callbacks:
+            callback.on_training_end(agent)
+
+
+class EpisodeRecorder(Callback):
+    """Appends every finished episode to ``agent.history.episodes``."""
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        agent.history.episodes.append((agent.num_timesteps, float(episode_return), int(episode_length)))
+
+
+class ProgressBar(Callback):
+    """A tqdm progress bar over the training steps, showing the last episode return."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._shown = 0
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError as exc:
+            from rlzoo.errors import MissingDependencyError
+
+            raise MissingDependencyError("the progress bar", "sb3") from exc
+        self._start = agent.num_timesteps
+        self._shown = 0
+        self._bar = tqdm(total=total_timesteps, unit="step", dynamic_ncols=True, desc=agent.name or "train")
+
+    def on_step(self, agent: Agent) -> bool:
+        done = agent.num_timesteps - self._start
+        if done - self._shown >= 100 or done >= self._bar.total:  # redrawing each step costs more than a DQN step
+            self._bar.update(done - self._shown)
+            self._shown = done
+        return True
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        self._bar.set_postfix(last_return=f"{episode_return:.1f}", refresh=False)
+
+    def on_training_end(self, agent: Agent) -> None:
+        self._bar.close()
+
+
+class EvalEvery(Callback):
+    """Evaluates the greedy policy every ``every`` steps and keeps the best weights.
+
+    Works like Stable-Baselines3's ``EvalCallback`` with a best-model path, for every
+    backend: evaluation runs on a separate env instance; the scores go to
+    ``agent.history.evaluations`` and the log; at the end of training (after a final
+    evaluation, if the last step was not one) the best-scoring weights are restored,
+    the latest of equal scores winning.
+
+    Parameters
+    ----------
+    make_eval_env:
+        Builds the separate evaluation env.
+    every:
+        Evaluate after this many training steps.
+    episodes:
+        Episodes per evaluation.
+    seed:
+        Seed of each evaluation (the same episodes every time), or ``None``.
+    """
+
+    def __init__(self, make_eval_env: Callable[[], gym.Env], every: int, episodes: int = 10, seed: int | None = None) -> None:
+        if every <= 0 or episodes <= 0:
+            raise ValueError(f"eval_every and eval_episodes must be positive, got {every} and {episodes}")
+        self.make_eval_env = make_eval_env
+        self.every = every
+        self.episodes = episodes
+        self.seed = seed
+        self.best_mean = float("-inf")
+        self.best_weights: Any = None
+        self.best_timestep = -1
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        self.env = self.make_eval_env()
+        self.next_eval = agent.num_timesteps + self.every
+        self.last_eval = -1
+
+    def on_step(self, agent: Agent) -> bool:
+        if agent.num_timesteps >= self.next_eval:
+            self._evaluate(agent)
+            while self.next_eval <= agent.num_timesteps:  # vectorised backends step several at once
+                self.next_eval += self.every
+        return True
+
+    def _evaluate(self, agent: Agent) -> None:
+        from rlzoo.evaluation import evaluate
+
+        result = evaluate(agent, self.env, self.episodes, seed=self.seed, deterministic=True)
+        agent.history.evaluations.append((agent.num_timesteps, result.mean, result.std))
+        self.last_eval = agent.num_timesteps
+        logger.info("step %d: greedy return %.1f +/- %.1f over %d episodes", agent.num_timesteps, result.mean, result.std, self.episodes)
+        if result.mean >= self.best_mean:
+            self.best_mean, self.best_timestep = result.mean, agent.num_timesteps
+            self.best_weights = agent.get_weights()
+
+    def on_training_end(self, agent: Agent) -> None:
+        if self.last_eval != agent.num_timesteps:
+            self._evaluate(agent)
+        if self.best_weights is not None and self.best_timestep != agent.num_timesteps:
+            logger.info("keeping the weights of step %d (greedy return %.1f)", self.best_timestep, self.best_mean)
+            agent.set_weights(self.best_weights)
+        self.env.close()

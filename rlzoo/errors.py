@@ -1,0 +1,86 @@
+"""Exceptions raised by rlzoo. Every message says what was wrong and what would be right."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class RLZooError(Exception):
+    """Base class of every error rlzoo raises on purpose."""
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
+    """The candidates closest to ``name``, best first (case-insensitive)."""
+    by_lower = {c.lower(): c for c in candidates}
+    matches = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.5)
+    return [by_lower[m] for m in matches]
+
+
+def _suggestion(name: str, candidates: Iterable[str]) -> str:
+    candidates = sorted(set(candidates))
+    near = closest(name, candidates)
+    if near:
+        return f"did you mean {', '.join(repr(n) for n in near)}?"
+    shown = ", ".join(candidates[:20]) + (", ..." if len(candidates) > 20 else "")
+    return f"valid names: {shown}" if candidates else "none are registered"
+
+
+class UnknownNameError(RLZooError, LookupError):
+    """A name that is not in a registry; the message lists the closest valid names."""
+
+    kind = "name"
+
+    def __init__(self, name: str, candidates: Iterable[str], hint: str = "") -> None:
+        candidates = list(candidates)
+        self.name = name
+        self.suggestions = closest(name, candidates)
+        message = f"unknown {self.kind} {name!r}: {_suggestion(name, candidates)}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+    def __str__(self) -> str:  # LookupError would quote the message
+        return str(self.args[0])
+
+
+class UnknownAgentError(UnknownNameError):
+    kind = "agent"
+
+
+class UnknownEnvError(UnknownNameError):
+    kind = "env"
+
+
+class DuplicateNameError(RLZooError, ValueError):
+    """A name registered twice; the message names both owners."""
+
+
+class HyperparameterError(RLZooError, ValueError):
+    """An unknown or ill-typed hyperparameter; the message names the valid ones."""
+
+    def __init__(self, agent: str, key: str, valid: Iterable[str], problem: str = "unknown hyperparameter") -> None:
+        valid = sorted(valid)
+        near = closest(key, valid, n=3)
+        hint = f"did you mean {', '.join(repr(n) for n in near)}? " if near else ""
+        super().__init__(f"{problem} {key!r} for agent {agent!r}: {hint}valid hyperparameters: {', '.join(valid)}")
+        self.key = key
+
+
+class IncompatibleEnvError(RLZooError, ValueError):
+    """An env whose spaces an agent cannot handle."""
+
+
+class MissingDependencyError(RLZooError, ImportError):
+    """An optional dependency (an extra) is not installed."""
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(f"{what} needs the {extra!r} extra: pip install 'rlzoo[{extra}]'")
+
+
+class ArtifactError(RLZooError, ValueError):
+    """A saved agent that cannot be read: the message names the file and the problem."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"cannot load {str(path)!r}: {problem}")
+        self.path = path

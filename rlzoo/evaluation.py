@@ -1,0 +1,128 @@
+"""Evaluating an agent: episode returns of its policy on an env."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+
+from rlzoo.seeding import seed_everything
+
+if TYPE_CHECKING:
+    from rlzoo.agent import Agent
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalResult:
+    """Returns and lengths of evaluation episodes.
+
+    Attributes
+    ----------
+    returns, lengths:
+        One entry per episode, in order.
+    """
+
+    returns: tuple[float, ...]
+    lengths: tuple[int, ...]
+
+    @property
+    def mean(self) -> float:
+        """Mean episode return."""
+        return float(np.mean(self.returns))
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the episode returns."""
+        return float(np.std(self.returns))
+
+    @property
+    def n_episodes(self) -> int:
+        return len(self.returns)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what the artifact records as the last evaluation)."""
+        return {
+            "n_episodes": self.n_episodes,
+            "mean": self.mean,
+            "std": self.std,
+            "min": float(np.min(self.returns)),
+            "max": float(np.max(self.returns)),
+            "returns": list(self.returns),
+            "lengths": list(self.lengths),
+        }
+
+    def __str__(self) -> str:
+        return f"mean return {self.mean:.2f} +/- {self.std:.2f} over {self.n_episodes} episodes"
+
+
+def evaluate(
+    agent: Agent | str | pathlib.Path,
+    env: gym.Env | str | None = None,
+    n_episodes: int = 100,
+    *,
+    seed: int | None = None,
+    deterministic: bool = True,
+) -> EvalResult:
+    """Run ``n_episodes`` full episodes of the agent's policy and report their returns.
+
+    Parameters
+    ----------
+    agent:
+        An :class:`~rlzoo.agent.Agent`, or the path of a saved one.
+    env:
+        The env (instance or id) to evaluate on; by default a fresh instance of the agent's
+        own env (same id and kwargs), so training envs are never disturbed.
+    n_episodes:
+        How many episodes.
+    seed:
+        With a seed the evaluation is reproducible: the first reset gets ``seed`` (later
+        resets continue the env's generator) and, for ``deterministic=False``, the global
+        generators that action sampling draws from are seeded too.
+    deterministic:
+        Greedy actions (``True``) or the policy's sampled ones.
+
+    Returns
+    -------
+    EvalResult
+        Per-episode returns and lengths, with ``mean`` and ``std``.
+    """
+    from rlzoo.agent import Agent
+    from rlzoo.registry import make_env
+
+    if n_episodes <= 0:
+        raise ValueError(f"n_episodes must be positive, got {n_episodes}")
+    if not isinstance(agent, Agent):
+        from rlzoo.artifact import load
+
+        agent = load(agent)
+    own_env = env is None or isinstance(env, str)
+    if env is None:
+        if agent.env_id is None:
+            raise ValueError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
+        env = make_env(agent.env_id, **agent.env_kwargs)
+    elif isinstance(env, str):
+        env = make_env(env)
+    if seed is not None and not deterministic:
+        seed_everything(seed)
+    returns: list[float] = []
+    lengths: list[int] = []
+    try:
+        observation, _ = env.reset(seed=seed)
+        for _ in range(n_episodes):
+            total, length, done = 0.0, 0, False
+            while not done:
+                action = agent.predict(observation, deterministic=deterministic)
+                observation, reward, terminated, truncated, _ = env.step(action)
+                total += float(reward)
+                length += 1
+                done = terminated or truncated
+            returns.append(total)
+            lengths.append(length)
+            observation, _ = env.reset()
+    finally:
+        if own_env:
+            env.close()
+    return EvalResult(tuple(returns), tuple(lengths))

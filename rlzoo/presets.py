@@ -1,0 +1,88 @@
+"""Presets: hyperparameters and training settings per (agent, env), read from YAML.
+
+A backend points at its file with ``Agent.preset_file``. The file maps env ids to::
+
+    CartPole-v1:
+      train: {total_timesteps: 50000, eval_every: 5000, eval_episodes: 10}
+      hyperparams: {learning_rate: 0.0023, ...}
+
+``hyperparams`` are validated by the backend when the agent is built (an unknown key names
+the valid ones); ``train`` keys are validated here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import pathlib
+from typing import Any
+
+from rlzoo.errors import MissingDependencyError, RLZooError
+
+TRAIN_KEYS = ("total_timesteps", "eval_every", "eval_episodes")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """The settings for one (agent, env) pair.
+
+    Attributes
+    ----------
+    train: keyword defaults for :func:`rlzoo.train` (``total_timesteps``, ``eval_every``, ``eval_episodes``).
+    hyperparams: the agent's hyperparameters.
+    """
+
+    train: dict[str, Any]
+    hyperparams: dict[str, Any]
+
+
+@functools.lru_cache(maxsize=None)
+def load_presets(path: pathlib.Path) -> dict[str, Preset]:
+    """Read and check one preset file.
+
+    Parameters
+    ----------
+    path:
+        A YAML file mapping env ids to ``{train: {...}, hyperparams: {...}}``.
+
+    Returns
+    -------
+    dict[str, Preset]
+        By env id.
+    """
+    try:
+        import yaml
+    except ImportError as exc:
+        raise MissingDependencyError("reading presets", "sb3") from exc
+    raw = yaml.safe_load(path.read_text()) or {}
+    presets = {}
+    for env_id, body in raw.items():
+        unknown = set(body) - {"train", "hyperparams"}
+        if unknown:
+            raise RLZooError(f"{path}: preset {env_id!r} has unknown sections {sorted(unknown)}: valid are train, hyperparams")
+        train = dict(body.get("train") or {})
+        bad = set(train) - set(TRAIN_KEYS)
+        if bad:
+            raise RLZooError(f"{path}: preset {env_id!r} has unknown train keys {sorted(bad)}: valid are {', '.join(TRAIN_KEYS)}")
+        presets[env_id] = Preset(train, dict(body.get("hyperparams") or {}))
+    return presets
+
+
+def find_preset(factory: Any, env_id: str | None) -> Preset:
+    """The preset of ``factory``'s agent for ``env_id``, or an empty one.
+
+    Parameters
+    ----------
+    factory:
+        An agent factory; its ``preset_file`` attribute (if any) names the YAML file.
+    env_id:
+        The env's registered id (``None`` for an unregistered env: no preset).
+
+    Returns
+    -------
+    Preset
+    """
+    path = getattr(factory, "preset_file", None)
+    if path is None or env_id is None or not pathlib.Path(path).exists():
+        return Preset({}, {})
+    return load_presets(pathlib.Path(path)).get(env_id, Preset({}, {}))

@@ -1,0 +1,304 @@
+"""The agent and env registries: plain dicts of small frozen records plus a few verbs.
+
+Agents are found through the ``rlzoo.agents`` entry-point group (rlzoo's own too) and
+:func:`register_agent`; envs through the ``rlzoo.envs`` group and :func:`register_env`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+
+from rlzoo.errors import DuplicateNameError, MissingDependencyError, UnknownAgentError, UnknownEnvError
+
+if TYPE_CHECKING:
+    from rlzoo.agent import Agent
+
+#: ``factory(env, *, seed=None, **hyperparams) -> Agent``; an Agent subclass qualifies.
+AgentFactory = Callable[..., "Agent"]
+
+ENV_KINDS = ("gymnasium", "pettingzoo")
+
+
+def load_object(entry_point: str) -> Any:
+    """Import ``"package.module:attribute"`` and return the attribute."""
+    module_name, _, attribute = entry_point.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attribute.split(".") if attribute else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentEntry:
+    """One registered agent.
+
+    Attributes
+    ----------
+    name: the name users pass to :func:`make_agent`.
+    owner: who registered it (a distribution's name, or ``"user code"``).
+    extra: the rlzoo extra (or plugin extra) its dependencies come with, if any.
+    entry_point: ``"module:attribute"`` loaded on first use, or ``None`` when ``factory`` is given.
+    factory: the factory itself, for agents registered from code.
+    """
+
+    name: str
+    owner: str
+    extra: str | None = None
+    entry_point: str | None = None
+    factory: AgentFactory | None = None
+
+    def load(self) -> AgentFactory:
+        """Import and return the factory; a missing dependency names the extra to install."""
+        if self.factory is not None:
+            return self.factory
+        assert self.entry_point is not None
+        try:
+            return load_object(self.entry_point)
+        except ImportError as exc:
+            raise MissingDependencyError(f"agent {self.name!r} ({exc})", self.extra or "all") from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvEntry:
+    """One env rlzoo lists.
+
+    Attributes
+    ----------
+    id: the id for :func:`make_env` (and, for kind ``"gymnasium"``, ``gymnasium.make``).
+    kind: ``"gymnasium"`` (single agent) or ``"pettingzoo"`` (multi-agent, parallel API).
+    owner: who registered it.
+    extra: the extra its dependencies come with, if any.
+    entry_point: ``"module:attribute"`` of the env class or constructor.
+    description: one line for ``rlzoo list``.
+    """
+
+    id: str
+    kind: str
+    owner: str
+    extra: str | None = None
+    entry_point: str | None = None
+    description: str = ""
+
+
+_agents: dict[str, AgentEntry] = {}
+_agent_conflicts: dict[str, list[AgentEntry]] = {}
+_agents_discovered = False
+_envs: dict[str, EnvEntry] = {}
+_owner = "user code"
+
+
+@contextlib.contextmanager
+def registering_as(owner: str) -> Iterator[None]:
+    """Attribute registrations made inside the block to ``owner`` (used while loading plugins)."""
+    global _owner
+    previous, _owner = _owner, owner
+    try:
+        yield
+    finally:
+        _owner = previous
+
+
+# -- agents ------------------------------------------------------------------------------
+def _discover_agents() -> None:
+    global _agents_discovered
+    if _agents_discovered:
+        return
+    _agents_discovered = True
+    from rlzoo.plugins import agent_entry_points
+
+    for entry in agent_entry_points():
+        _add_agent(entry, from_plugin=True)
+
+
+def _add_agent(entry: AgentEntry, from_plugin: bool) -> None:
+    existing = _agents.get(entry.name)
+    if existing is None:
+        _agents[entry.name] = entry
+    elif from_plugin:  # two installed packages claim one name: refuse to pick one silently
+        _agent_conflicts.setdefault(entry.name, [existing]).append(entry)
+    else:
+        raise DuplicateNameError(
+            f"agent {entry.name!r} is already registered by {existing.owner}; {entry.owner} tried to register it "
+            "again: choose another name"
+        )
+
+
+def register_agent(name: str, factory: AgentFactory, *, extra: str | None = None) -> None:
+    """Register an agent from code.
+
+    Parameters
+    ----------
+    name:
+        The agent's name (e.g. ``"my-dqn"``). A name already taken raises
+        :class:`~rlzoo.errors.DuplicateNameError` naming both owners.
+    factory:
+        ``factory(env, *, seed=None, **hyperparams) -> Agent``; an Agent subclass qualifies.
+    extra:
+        The extra that installs its dependencies, shown by ``rlzoo list``.
+    """
+    _discover_agents()
+    _add_agent(AgentEntry(name, _owner, extra, factory=factory), from_plugin=False)
+
+
+def list_agents() -> list[AgentEntry]:
+    """Every registered agent, sorted by name, without importing any backend.
+
+    Returns
+    -------
+    list[AgentEntry]
+    """
+    _discover_agents()
+    return sorted(_agents.values(), key=lambda e: e.name)
+
+
+def get_agent(name: str) -> AgentFactory:
+    """The factory registered as ``name``.
+
+    Raises
+    ------
+    UnknownAgentError: no such agent (the message lists the closest names).
+    DuplicateNameError: two installed packages both register ``name``.
+    MissingDependencyError: its extra is not installed.
+    """
+    _discover_agents()
+    if name in _agent_conflicts:
+        owners = " and ".join(e.owner for e in _agent_conflicts[name])
+        raise DuplicateNameError(f"agent {name!r} is registered by both {owners}: uninstall one of them")
+    if name not in _agents:
+        raise UnknownAgentError(name, _agents, "rlzoo list shows them all")
+    return _agents[name].load()
+
+
+# -- envs --------------------------------------------------------------------------------
+def register_env(
+    id: str,
+    entry_point: str | None = None,
+    *,
+    kind: str = "gymnasium",
+    extra: str | None = None,
+    description: str = "",
+    **gym_kwargs: Any,
+) -> None:
+    """Register an env with rlzoo (and, for kind ``"gymnasium"``, with Gymnasium).
+
+    Parameters
+    ----------
+    id:
+        The env id. One that rlzoo or Gymnasium already has raises
+        :class:`~rlzoo.errors.DuplicateNameError` naming both owners.
+    entry_point:
+        ``"module:attribute"`` of the env class or constructor, imported only when the env
+        is made. ``None`` lists an env Gymnasium already has (e.g. ``"CartPole-v1"``).
+    kind:
+        ``"gymnasium"`` or ``"pettingzoo"`` (a parallel-API constructor; not a
+        ``gymnasium.make`` id, use :func:`make_env`).
+    extra:
+        The extra its dependencies come with, if any.
+    description:
+        One line for ``rlzoo list``.
+    **gym_kwargs:
+        Passed to ``gymnasium.register`` (``max_episode_steps``, ``reward_threshold``,
+        ``kwargs``, ``vector_entry_point``...).
+    """
+    if kind not in ENV_KINDS:
+        raise ValueError(f"unknown env kind {kind!r}: valid kinds are {', '.join(ENV_KINDS)}")
+    if id in _envs:
+        raise DuplicateNameError(
+            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: "
+            "choose another id"
+        )
+    owner = _owner
+    if kind == "gymnasium" and entry_point is None:
+        if id not in gym.registry:
+            raise UnknownEnvError(id, gym.registry, "entry_point=None lists an env Gymnasium already has")
+        owner = "gymnasium"
+    elif kind == "gymnasium":
+        if id in gym.registry:
+            raise DuplicateNameError(
+                f"env {id!r} is already in Gymnasium's registry ({gym.registry[id].entry_point}); "
+                f"{_owner} tried to register it again: choose another id"
+            )
+        gym.register(id=id, entry_point=entry_point, **gym_kwargs)
+    _envs[id] = EnvEntry(id, kind, owner, extra, entry_point, description)
+
+
+def list_envs() -> list[EnvEntry]:
+    """Every env rlzoo lists (its own, plugins', and the Gymnasium ones it trains on), sorted by id.
+
+    Returns
+    -------
+    list[EnvEntry]
+    """
+    return sorted(_envs.values(), key=lambda e: e.id)
+
+
+def make_env(id: str, **kwargs: Any) -> Any:
+    """Make an env by id: a Gymnasium env (any ``gymnasium.make`` id) or a PettingZoo one.
+
+    Parameters
+    ----------
+    id:
+        An id from :func:`list_envs`, or any id Gymnasium knows.
+    **kwargs:
+        Passed to the env's constructor (``gymnasium.make`` kwargs for Gymnasium envs).
+
+    Returns
+    -------
+    gymnasium.Env or pettingzoo.ParallelEnv
+
+    Raises
+    ------
+    UnknownEnvError: no such env (the message lists the closest ids).
+    """
+    entry = _envs.get(id)
+    if entry is not None and entry.kind == "pettingzoo":
+        assert entry.entry_point is not None
+        try:
+            constructor = load_object(entry.entry_point)
+        except ImportError as exc:
+            raise MissingDependencyError(f"env {id!r} ({exc})", entry.extra or "multiagent") from exc
+        return constructor(**kwargs)
+    try:
+        return gym.make(id, **kwargs)
+    except (gym.error.UnregisteredEnv, gym.error.DeprecatedEnv) as exc:
+        raise UnknownEnvError(id, [*gym.registry, *_envs], str(exc).rstrip(".")) from None
+
+
+def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: Any) -> Agent:
+    """Build a registered agent on an env.
+
+    Parameters
+    ----------
+    name:
+        A name from :func:`list_agents` (e.g. ``"sb3-dqn"``).
+    env:
+        An env id (made with :func:`make_env`) or an env instance.
+    seed:
+        Seeds Python, NumPy and the backend before the agent is built, so weights and
+        training are reproducible.
+    **hyperparams:
+        Override the preset for (agent, env) where one exists, else the backend's defaults.
+
+    Returns
+    -------
+    Agent
+    """
+    from rlzoo.agent import env_identity
+    from rlzoo.presets import find_preset
+    from rlzoo.seeding import seed_everything
+
+    factory = get_agent(name)
+    if isinstance(env, str):
+        env = make_env(env)
+    preset = find_preset(factory, env_identity(env)[0])
+    if seed is not None:
+        seed_everything(seed)
+    agent = factory(env, seed=seed, **{**preset.hyperparams, **hyperparams})
+    agent.name = name
+    return agent
