@@ -32,7 +32,7 @@ from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvErro
 from . import PRESETS_DIR
 
 #: Constructor arguments that rlzoo sets itself (``seed``) or that make no sense here.
-_RESERVED = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose"}
+_RESERVED = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose", "replay_buffer_class", "rollout_buffer_class"}
 _ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
     "relu": torch.nn.ReLU,
     "tanh": torch.nn.Tanh,

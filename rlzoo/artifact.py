@@ -9,7 +9,6 @@ anything from it. Saving is atomic: a temporary file beside the target, then a r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pathlib
@@ -19,6 +18,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from rlzoo.errors import ArtifactError, RLZooError, UnknownNameError
+from rlzoo.files import atomic_write
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -71,23 +71,13 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
         manifest = json.dumps(manifest_of(agent), indent=2)
     except TypeError as exc:
         raise RLZooError(f"cannot save {agent!r}: its env kwargs or hyperparameters are not JSON values ({exc})") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with tempfile.TemporaryDirectory() as payload_dir, os.fdopen(fd, "wb") as raw:
-            payload = pathlib.Path(payload_dir)
-            agent.write_payload(payload)
-            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr(MANIFEST, manifest)
-                for file in sorted(p for p in payload.rglob("*") if p.is_file()):
-                    archive.write(file, PAYLOAD + file.relative_to(payload).as_posix())
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    with atomic_write(target) as raw, tempfile.TemporaryDirectory() as payload_dir:
+        payload = pathlib.Path(payload_dir)
+        agent.write_payload(payload)
+        with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, manifest)
+            for file in sorted(p for p in payload.rglob("*") if p.is_file()):
+                archive.write(file, PAYLOAD + file.relative_to(payload).as_posix())
     return target
 
 
