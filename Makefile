@@ -18,7 +18,7 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/rlzoo train --agent sb3-dqn --env CartPole-v1 --out runs/quickstart
+	$(BIN)/rlzoo train --agent kerasrl2-dqn --env CartPole-v0 --out runs/quickstart
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,0 +1,87 @@
+"""A replay memory for keras-rl2's DQNAgent that stores s' explicitly.
+
+keras-rl2's ``SequentialMemory`` has no next-state column: it takes s' from the next stored
+entry and uses one ``terminal`` flag both for "do not bootstrap" and to skip the transition
+that spans an env reset. Passing ``terminal=False`` on time-limit truncation there would
+create transitions from one episode's last state to the next episode's first. Here each
+transition keeps its own s' and a ``terminated`` flag that only means "no bootstrap", so a
+truncated transition bootstraps from its real s' and none crosses an episode boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rl.memory import Experience
+
+
+class TransitionMemory:
+    """A ring buffer of ``(s, a, r, s', terminated)`` with keras-rl2's Memory interface.
+
+    Parameters
+    ----------
+    limit:
+        Capacity; the oldest transitions are overwritten.
+    observation_shape:
+        Shape of one observation.
+    """
+
+    window_length = 1
+
+    def __init__(self, limit: int, observation_shape: tuple[int, ...]) -> None:
+        self.limit = int(limit)
+        self.observations = np.zeros((self.limit, *observation_shape), dtype=np.float32)
+        self.next_observations = np.zeros((self.limit, *observation_shape), dtype=np.float32)
+        self.actions = np.zeros(self.limit, dtype=np.int64)
+        self.rewards = np.zeros(self.limit, dtype=np.float32)
+        self.terminated = np.zeros(self.limit, dtype=bool)
+        self.nb_entries = 0
+        self._next = 0
+        #: s' of the transition keras-rl2's ``DQNAgent.backward`` is about to ``append``.
+        self.next_observation: Any = None
+
+    def add(self, observation: Any, action: int, reward: float, next_observation: Any, terminated: bool) -> None:
+        """Store one transition."""
+        i = self._next
+        self.observations[i] = observation
+        self.next_observations[i] = next_observation
+        self.actions[i] = action
+        self.rewards[i] = reward
+        self.terminated[i] = terminated
+        self._next = (i + 1) % self.limit
+        self.nb_entries = min(self.nb_entries + 1, self.limit)
+
+    def sample_indexes(self, batch_size: int) -> np.ndarray:
+        """Uniform indexes, drawn from NumPy's global generator as keras-rl2's memories do."""
+        return np.random.randint(0, self.nb_entries, size=batch_size)
+
+    def batch(self, indexes: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Arrays ``(s, a, r, s', terminated)``; states shaped ``(batch, 1, *obs)`` like keras-rl2's."""
+        return (
+            self.observations[indexes][:, None],
+            self.actions[indexes],
+            self.rewards[indexes],
+            self.next_observations[indexes][:, None],
+            self.terminated[indexes],
+        )
+
+    # -- keras-rl2's Memory interface, used by stock DQNAgent.forward/backward ------------------
+    def get_recent_state(self, current_observation: Any) -> list[Any]:
+        return [current_observation]
+
+    def append(self, observation: Any, action: int, reward: float, terminal: bool, training: bool = True) -> None:
+        """keras-rl2's append, completed with :attr:`next_observation` set by the caller."""
+        if training:
+            self.add(observation, action, reward, self.next_observation, terminal)
+
+    def sample(self, batch_size: int, batch_idxs: Any = None) -> list[Experience]:
+        indexes = self.sample_indexes(batch_size) if batch_idxs is None else np.asarray(batch_idxs)
+        return [
+            Experience(state0=[self.observations[i]], action=int(self.actions[i]), reward=float(self.rewards[i]),
+                       state1=[self.next_observations[i]], terminal1=bool(self.terminated[i]))
+            for i in indexes
+        ]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"limit": self.limit, "window_length": self.window_length}

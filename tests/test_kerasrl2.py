@@ -1,0 +1,147 @@
+"""The keras-rl2 backend and the compatibility fixes, on real keras-rl2, TensorFlow and Gymnasium."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rlzoo
+from rlzoo.errors import HyperparameterError, IncompatibleEnvError
+
+kerasrl2 = pytest.importorskip("rlzoo.agents.kerasrl2", reason="needs the kerasrl2 extra")
+
+
+# -- the compatibility fixes: each test fails without its fix -----------------------------------
+def test_defect1_tensorflow_keras_has_a_version_for_rl_callbacks() -> None:
+    from tensorflow.keras import __version__
+
+    import rl.callbacks
+
+    assert __version__ == rl.callbacks.KERAS_VERSION
+
+
+def test_defect4_step_counters_do_not_wrap_at_32767() -> None:
+    import rl.core
+
+    assert rl.core.np.int16(50000) == 50000
+
+
+def test_the_tutorial_runs_unchanged_on_gymnasium(tmp_path) -> None:
+    # The keras-rl2 CartPole example, as published, with only `import gymnasium as gym`.
+    from rl.agents.dqn import DQNAgent
+    from rl.memory import SequentialMemory
+    from rl.policy import BoltzmannQPolicy
+    from tensorflow.keras.layers import Activation, Dense, Flatten
+    from tensorflow.keras.models import Sequential
+    from tensorflow.keras.optimizers import Adam
+
+    env = gym.make("CartPole-v0")
+    np.random.seed(123)
+    nb_actions = env.action_space.n
+    model = Sequential()
+    model.add(Flatten(input_shape=(1,) + env.observation_space.shape))
+    model.add(Dense(24))
+    model.add(Activation("relu"))
+    model.add(Dense(24))
+    model.add(Activation("relu"))
+    model.add(Dense(nb_actions))
+    model.add(Activation("linear"))
+    memory = SequentialMemory(limit=50000, window_length=1)
+    policy = BoltzmannQPolicy()
+    dqn = DQNAgent(model=model, nb_actions=nb_actions, memory=memory, nb_steps_warmup=10, target_model_update=1e-2, policy=policy)
+    dqn.compile(Adam(lr=1e-3), metrics=["mae"])  # defect 2: a new-style optimizer with a soft target update
+    target_before = dqn.target_model.get_weights()[0].copy()
+    history = dqn.fit(env, nb_steps=1000, visualize=False, verbose=0)  # defect 3: Gymnasium's API
+    assert dqn.step == 1000 and len(history.history["episode_reward"]) > 5
+    assert not np.allclose(dqn.target_model.get_weights()[0], target_before)  # the soft update ran
+    tested = dqn.test(env, nb_episodes=3, visualize=False, verbose=0)
+    assert len(tested.history["episode_reward"]) == 3
+    weights = str(tmp_path / "dqn_weights.h5f")
+    dqn.save_weights(weights, overwrite=True)
+    observation = np.zeros((1, 1, 4), dtype=np.float32)
+    before = dqn.model.predict_on_batch(observation)
+    dqn.model.set_weights([np.zeros_like(w) for w in dqn.model.get_weights()])
+    dqn.load_weights(weights)
+    np.testing.assert_array_equal(dqn.model.predict_on_batch(observation), before)
+
+
+# -- the backend ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained() -> "kerasrl2.KerasRL2DQN":
+    return rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=3000, seed=0)
+
+
+def test_recipe_learns_cartpole_v0_in_3000_steps(trained) -> None:
+    result = rlzoo.evaluate(trained, n_episodes=10, seed=0)
+    assert result.mean >= 150, result  # measured: 183.4 (untrained: about 10)
+
+
+def test_save_load_round_trip_gives_identical_greedy_actions(trained, tmp_path) -> None:
+    loaded = rlzoo.load(rlzoo.save(trained, tmp_path / "recipe.zip"))
+    observations = [trained.env.observation_space.sample() for _ in range(200)]
+    assert [trained.predict(o) for o in observations] == [loaded.predict(o) for o in observations]
+    assert loaded.hyperparams == trained.hyperparams and loaded.num_timesteps == 3000
+
+
+def test_seeded_runs_give_the_same_episode_returns() -> None:
+    first = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=600, seed=4)
+    second = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=600, seed=4)
+    assert first.history.episodes == second.history.episodes
+
+
+def test_no_stored_transition_crosses_an_episode_boundary_and_truncated_ones_bootstrap() -> None:
+    env = gym.make("CartPole-v1", max_episode_steps=15)  # frequent truncation
+    agent = rlzoo.train(rlzoo.make_agent("kerasrl2-dqn", env, seed=0), total_timesteps=400)
+    memory = agent.memory
+    physics = gym.make("CartPole-v1").unwrapped
+    physics.reset(seed=0)
+    for i in range(memory.nb_entries):  # every (s, a, s') obeys the dynamics: no reset in between
+        physics.state = memory.observations[i].astype(np.float64)
+        expected, *_ = physics.step(int(memory.actions[i]))
+        np.testing.assert_allclose(memory.next_observations[i], expected, rtol=1e-5, atol=1e-6)
+    # "terminated" is exactly CartPole's failure condition on s': time limits never set it.
+    x, theta = memory.next_observations[: memory.nb_entries, 0], memory.next_observations[: memory.nb_entries, 2]
+    failed = (np.abs(x) > physics.x_threshold) | (np.abs(theta) > physics.theta_threshold_radians)
+    np.testing.assert_array_equal(memory.terminated[: memory.nb_entries], failed)
+    ends = np.cumsum([length for _, _, length in agent.history.episodes]) - 1
+    truncated = [end for end in ends if not memory.terminated[end]]
+    assert len(truncated) >= 5  # truncated episodes happened, and their last transitions bootstrap
+
+
+def test_fused_update_matches_keras_rl2_backward_on_the_same_batch() -> None:
+    agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=0)
+    memory, dqn = agent.memory, agent.dqn
+    rng = np.random.default_rng(0)
+    for _ in range(64):
+        memory.add(rng.normal(size=4), int(rng.integers(2)), 1.0, rng.normal(size=4), bool(rng.random() < 0.1))
+    start_weights, start_fill = agent.get_weights(), (memory.nb_entries, memory._next)
+    observation, next_observation = rng.normal(size=4).astype(np.float32), rng.normal(size=4).astype(np.float32)
+
+    # keras-rl2's own DQNAgent.backward: stores the transition, samples, train_on_batch, soft update.
+    dqn.training, dqn.step = True, 100
+    dqn.recent_observation, dqn.recent_action, memory.next_observation = observation, 1, next_observation
+    np.random.seed(7)
+    dqn.backward(1.0, terminal=False)
+    stock_online, stock_target = agent.get_weights()
+
+    agent.set_weights(start_weights)
+    memory.nb_entries, memory._next = start_fill
+    memory.add(observation, 1, 1.0, next_observation, False)
+    np.random.seed(7)
+    agent.fused.backward()
+    fused_online, fused_target = agent.get_weights()
+
+    assert not np.allclose(stock_online[0], start_weights[0][0])  # the update did something
+    for stock, fused in zip(stock_online, fused_online):
+        np.testing.assert_allclose(fused, stock, rtol=1e-4, atol=1e-6)
+    for stock, fused in zip(stock_target, fused_target):
+        np.testing.assert_allclose(fused, stock, atol=2e-5)  # keras-rl2 leaves the soft update's read order open
+
+
+def test_rejects_continuous_actions() -> None:
+    with pytest.raises(IncompatibleEnvError, match="kerasrl2-dqn needs Discrete actions, but Pendulum-v1"):
+        rlzoo.make_agent("kerasrl2-dqn", "Pendulum-v1")
+
+
+def test_unknown_hyperparameter_names_the_recipe_fields() -> None:
+    with pytest.raises(HyperparameterError, match=r"'memory_limt'.*did you mean 'memory_limit'.*nb_steps_warmup"):
+        rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", memory_limt=10)
