@@ -145,3 +145,16 @@ def test_rejects_continuous_actions() -> None:
 def test_unknown_hyperparameter_names_the_recipe_fields() -> None:
     with pytest.raises(HyperparameterError, match=r"'memory_limt'.*did you mean 'memory_limit'.*nb_steps_warmup"):
         rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", memory_limt=10)
+
+
+def test_tensorflow_already_imported_with_keras_3_is_a_clear_error() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = "import tensorflow as tf\ntf.keras.layers\nimport rlzoo.agents.kerasrl2\n"
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode != 0
+    assert "TensorFlow was already imported with Keras 3" in result.stderr
+    assert "TF_USE_LEGACY_KERAS=1" in result.stderr
