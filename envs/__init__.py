@@ -14,3 +14,14 @@ def register() -> None:
     register_env("CartPole-v0", description="Gymnasium's CartPole, 200-step episodes (the keras-rl2 recipe's env)")
     register_env("CartPole-v1", description="Gymnasium's CartPole, 500-step episodes")
     register_env("Pendulum-v1", description="Gymnasium's Pendulum, continuous actions")
+    from .variants import VARIANTS  # light: the variants module imports only gymnasium and numpy
+
+    for env_id, (factory, threshold, description) in VARIANTS.items():
+        register_env(
+            env_id,
+            f"rlzoo.envs.variants:{factory}",
+            description=description,
+            reward_threshold=threshold,
+            max_episode_steps=500,
+            vector_entry_point=f"rlzoo.envs.variants:{factory}_vector",
+        )

@@ -1,0 +1,126 @@
+"""One cart-pole env class behind rlzoo's single-agent variants (see ``variants.py``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .physics import FORCE_MAG, HALF_LENGTH, MASS_CART, MASS_POLE, THETA_THRESHOLD, X_THRESHOLD, cartpole_step
+
+#: Physical parameters a variant may randomise per episode, with their nominal values.
+NOMINAL = {"masscart": MASS_CART, "masspole": MASS_POLE, "length": HALF_LENGTH, "force_mag": FORCE_MAG}
+GUST_DECAY = 0.95
+
+
+def observation_space(swing_up: bool) -> gym.spaces.Box:
+    """Cart position, cart velocity, pole angle (wrapped to [-pi, pi] for swing-up), pole angular velocity."""
+    angle = math.pi if swing_up else 2 * THETA_THRESHOLD
+    high = np.array([2 * X_THRESHOLD, np.inf, angle, np.inf], dtype=np.float32)
+    return gym.spaces.Box(-high, high, dtype=np.float32)
+
+
+def wrap_angle(theta: Any) -> Any:
+    """An angle in [-pi, pi)."""
+    return (theta + math.pi) % (2 * math.pi) - math.pi
+
+
+class CartPoleVariantEnv(gym.Env):
+    """Gymnasium's cart-pole with the knobs rlzoo's variants turn.
+
+    Parameters
+    ----------
+    continuous:
+        Actions are a force in ``Box(-1, 1, (1,))`` times ``force_mag`` instead of ``Discrete(2)``.
+    swing_up:
+        The pole starts hanging down (angle pi +- 0.05), the angle never ends the episode, and
+        the reward is ``(1 + cos(angle)) / 2`` per step (1 upright, 0 hanging).
+    wind_std:
+        Gusts: a horizontal force on the cart following ``g' = 0.95 g + wind_std * N(0, 1)``.
+    randomize:
+        ``{parameter: (low, high)}`` for ``masscart``, ``masspole``, ``length`` (half the pole),
+        ``force_mag``: sampled uniformly at every reset and reported in ``info``.
+    render_mode:
+        ``"rgb_array"`` (drawn by Gymnasium's CartPoleEnv; needs pygame) or ``None``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(
+        self,
+        continuous: bool = False,
+        swing_up: bool = False,
+        wind_std: float = 0.0,
+        randomize: dict[str, tuple[float, float]] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        unknown = set(randomize or {}) - set(NOMINAL)
+        if unknown:
+            raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
+        self.randomize = {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+        self.render_mode = render_mode
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
+        self.observation_space = observation_space(swing_up)
+        self.params = dict(NOMINAL)
+        self.state = (0.0, 0.0, 0.0, 0.0)
+        self.gust = 0.0
+        self._painter: Any = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        rng = self.np_random
+        x, x_dot, theta, theta_dot = (float(v) for v in rng.uniform(-0.05, 0.05, size=4))
+        if self.swing_up:
+            theta += math.pi
+        self.state = (x, x_dot, theta, theta_dot)
+        for name, (low, high) in self.randomize.items():
+            self.params[name] = float(rng.uniform(low, high))
+        self.gust = 0.0
+        return self._observation(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        params = self.params
+        if self.continuous:
+            force = float(np.clip(action, -1.0, 1.0)[0]) * params["force_mag"]
+        else:
+            force = params["force_mag"] if action == 1 else -params["force_mag"]
+        if self.wind_std:
+            force += self.gust
+            self.gust = GUST_DECAY * self.gust + self.wind_std * float(self.np_random.standard_normal())
+        self.state = x, _, theta, _ = cartpole_step(*self.state, force, params["masscart"], params["masspole"], params["length"])
+        if self.swing_up:
+            terminated = not -X_THRESHOLD <= x <= X_THRESHOLD
+            reward = (1.0 + math.cos(theta)) / 2.0
+        else:
+            terminated = not (-X_THRESHOLD <= x <= X_THRESHOLD and -THETA_THRESHOLD <= theta <= THETA_THRESHOLD)
+            reward = 1.0
+        return self._observation(), reward, terminated, False, self._info()
+
+    def _observation(self) -> np.ndarray:
+        x, x_dot, theta, theta_dot = self.state
+        return np.array((x, x_dot, wrap_angle(theta) if self.swing_up else theta, theta_dot), dtype=np.float32)
+
+    def _info(self) -> dict[str, Any]:
+        return {name: self.params[name] for name in self.randomize}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; make the env with render_mode='rgb_array'")
+            return None
+        if self._painter is None:
+            from gymnasium.envs.classic_control.cartpole import CartPoleEnv
+
+            self._painter = CartPoleEnv(render_mode="rgb_array")
+        self._painter.length = self.params["length"]
+        self._painter.state = np.array(self.state)
+        return self._painter.render()
+
+    def close(self) -> None:
+        if self._painter is not None:
+            self._painter.close()
+            self._painter = None

@@ -1,0 +1,112 @@
+"""NumPy-batched twin of :class:`~.cartpole.CartPoleVariantEnv` (Gymnasium's next-step autoreset)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .cartpole import GUST_DECAY, NOMINAL, observation_space, wrap_angle
+from .physics import THETA_THRESHOLD, X_THRESHOLD, cartpole_step
+
+
+class CartPoleVariantVectorEnv(VectorEnv):
+    """``num_envs`` cart-poles stepped together with NumPy, same parameters and rules as the single env.
+
+    Episodes are truncated after ``max_episode_steps``. As in Gymnasium's ``CartPoleVectorEnv``,
+    an env whose episode ended is reset on the next ``step`` call, which returns its first
+    observation with reward 0 (``autoreset_mode`` ``NEXT_STEP``). With ``randomize``, ``info``
+    holds each env's current parameters as arrays.
+    """
+
+    metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        max_episode_steps: int = 500,
+        continuous: bool = False,
+        swing_up: bool = False,
+        wind_std: float = 0.0,
+        randomize: dict[str, tuple[float, float]] | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None:
+            raise ValueError("the batched cart-poles do not render: use the single env for rgb_array")
+        unknown = set(randomize or {}) - set(NOMINAL)
+        if unknown:
+            raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
+        self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
+        self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
+        self.randomize = {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+        self.render_mode = None
+        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.single_observation_space = observation_space(swing_up)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.params = {name: np.full(num_envs, value) for name, value in NOMINAL.items()}
+        self.state = np.zeros((4, num_envs))
+        self.gust = np.zeros(num_envs)
+        self.steps = np.zeros(num_envs, dtype=np.int32)
+        self.prev_done = np.zeros(num_envs, dtype=bool)
+
+    def _reset_envs(self, mask: np.ndarray) -> None:
+        count = int(mask.sum())
+        state = self.np_random.uniform(-0.05, 0.05, size=(4, count))
+        if self.swing_up:
+            state[2] += math.pi
+        self.state[:, mask] = state
+        for name, (low, high) in self.randomize.items():
+            self.params[name][mask] = self.np_random.uniform(low, high, size=count)
+        self.gust[mask] = 0.0
+        self.steps[mask] = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        everything = np.ones(self.num_envs, dtype=bool)
+        self._reset_envs(everything)
+        self.prev_done = np.zeros(self.num_envs, dtype=bool)
+        return self._observations(), self._info()
+
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        p = self.params
+        if self.continuous:
+            force = np.clip(np.asarray(actions, dtype=np.float64).reshape(self.num_envs), -1.0, 1.0) * p["force_mag"]
+        else:
+            force = np.where(np.asarray(actions) == 1, p["force_mag"], -p["force_mag"])
+        if self.wind_std:
+            force = force + self.gust
+            self.gust = GUST_DECAY * self.gust + self.wind_std * self.np_random.standard_normal(self.num_envs)
+        x, x_dot, theta, theta_dot = cartpole_step(*self.state, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin)
+        self.state = np.stack((x, x_dot, theta, theta_dot))
+        out_of_track = (x < -X_THRESHOLD) | (x > X_THRESHOLD)
+        if self.swing_up:
+            terminated = out_of_track
+            reward = ((1.0 + np.cos(theta)) / 2.0).astype(np.float32)
+        else:
+            terminated = out_of_track | (theta < -THETA_THRESHOLD) | (theta > THETA_THRESHOLD)
+            reward = np.ones(self.num_envs, dtype=np.float32)
+        self.steps += 1
+        truncated = self.steps >= self.max_episode_steps
+
+        done = self.prev_done
+        if done.any():  # next-step autoreset
+            self._reset_envs(done)
+            reward[done] = 0.0
+            terminated[done] = False
+            truncated[done] = False
+        self.prev_done = terminated | truncated
+        return self._observations(), reward, terminated, truncated, self._info()
+
+    def _observations(self) -> np.ndarray:
+        observations = self.state.T.astype(np.float32)
+        if self.swing_up:
+            observations[:, 2] = wrap_angle(observations[:, 2])
+        return observations
+
+    def _info(self) -> dict[str, Any]:
+        return {name: self.params[name].copy() for name in self.randomize}
