@@ -28,6 +28,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback
 from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError
+from rlzoo.registry import as_single_agent_env
 
 from . import PRESETS_DIR
 
@@ -129,7 +130,7 @@ class SB3Agent(Agent):
             if self.env_id is None:
                 raise IncompatibleEnvError("n_envs > 1 needs a registered env id to make the copies")
             env_id, env_kwargs = self.env_id, self.env_kwargs
-            train_env = make_vec_env(lambda: gym.make(env_id, **env_kwargs), n_envs=n_envs, seed=self.seed)
+            train_env = make_vec_env(lambda: as_single_agent_env(env_id, **env_kwargs), n_envs=n_envs, seed=self.seed)
         return self.algorithm(policy, train_env, seed=self.seed, verbose=0, **kwargs)
 
     def set_env(self, env: gym.Env) -> None:

@@ -25,3 +25,10 @@ def register() -> None:
             max_episode_steps=500,
             vector_entry_point=f"rlzoo.envs.variants:{factory}_vector",
         )
+    register_env(
+        "rlzoo/SpringCarts-v0",
+        "rlzoo.envs.multi_cart:parallel_env",
+        kind="pettingzoo",
+        extra="multiagent",
+        description="n cart-poles on one track joined by springs (PettingZoo parallel API)",
+    )

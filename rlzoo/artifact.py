@@ -158,7 +158,7 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None) -> Agent:
         agent that is not installed, or its payload does not load.
     """
     from rlzoo.evaluation import EvalResult
-    from rlzoo.registry import make_agent, make_env
+    from rlzoo.registry import as_single_agent_env, make_agent
 
     try:
         with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as payload_dir:
@@ -168,7 +168,7 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None) -> Agent:
                 if env is None:
                     if not manifest.get("env_id"):
                         raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
-                    env = make_env(manifest["env_id"], **manifest["env_kwargs"])
+                    env = as_single_agent_env(manifest["env_id"], **manifest["env_kwargs"])
                 agent = make_agent(name, env, seed=manifest.get("seed"), **manifest["hyperparams"])
             except UnknownNameError as exc:
                 raise ArtifactError(path, f"{exc}; is the package that provides it installed?") from None

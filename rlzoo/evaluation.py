@@ -22,11 +22,15 @@ class EvalResult:
     Attributes
     ----------
     returns, lengths:
-        One entry per episode, in order.
+        One entry per episode, in order. For a multi-agent env, an episode's return is the
+        mean of its agents' returns.
+    per_agent:
+        For a multi-agent env, each agent's return per episode; else ``None``.
     """
 
     returns: tuple[float, ...]
     lengths: tuple[int, ...]
+    per_agent: dict[str, tuple[float, ...]] | None = None
 
     @property
     def mean(self) -> float:
@@ -52,6 +56,7 @@ class EvalResult:
             "max": float(np.max(self.returns)),
             "returns": list(self.returns),
             "lengths": list(self.lengths),
+            **({"per_agent": {agent: list(r) for agent, r in self.per_agent.items()}} if self.per_agent else {}),
         }
 
     def __str__(self) -> str:
@@ -90,6 +95,7 @@ def evaluate(
         Per-episode returns and lengths, with ``mean`` and ``std``.
     """
     from rlzoo.agent import Agent
+    from rlzoo.multiagent import is_parallel_env
     from rlzoo.registry import make_env
 
     if n_episodes <= 0:
@@ -107,6 +113,12 @@ def evaluate(
         env = make_env(env)
     if seed is not None and not deterministic:
         seed_everything(seed)
+    if is_parallel_env(env):
+        try:
+            return _evaluate_parallel(agent, env, n_episodes, seed, deterministic)
+        finally:
+            if own_env:
+                env.close()
     returns: list[float] = []
     lengths: list[int] = []
     try:
@@ -126,3 +138,24 @@ def evaluate(
         if own_env:
             env.close()
     return EvalResult(tuple(returns), tuple(lengths))
+
+
+def _evaluate_parallel(agent: Agent, env: Any, n_episodes: int, seed: int | None, deterministic: bool) -> EvalResult:
+    """Episodes of a PettingZoo parallel env with the agent's policy acting for every agent."""
+    per_agent: dict[str, list[float]] = {name: [] for name in env.possible_agents}
+    lengths: list[int] = []
+    for episode in range(n_episodes):
+        observations, _ = env.reset(seed=seed if episode == 0 else None)
+        totals = dict.fromkeys(env.possible_agents, 0.0)
+        length = 0
+        while env.agents:
+            actions = {name: agent.predict(observations[name], deterministic=deterministic) for name in env.agents}
+            observations, rewards, _, _, _ = env.step(actions)
+            for name, reward in rewards.items():
+                totals[name] += float(reward)
+            length += 1
+        for name, total in totals.items():
+            per_agent[name].append(total)
+        lengths.append(length)
+    means = tuple(float(np.mean([per_agent[name][i] for name in per_agent])) for i in range(n_episodes))
+    return EvalResult(means, tuple(lengths), {name: tuple(values) for name, values in per_agent.items()})

@@ -294,11 +294,23 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
     from rlzoo.seeding import seed_everything
 
     factory = get_agent(name)
-    if isinstance(env, str):
-        env = make_env(env)
+    env = as_single_agent_env(env)
     preset = find_preset(factory, env_identity(env)[0])
     if seed is not None:
         seed_everything(seed)
     agent = factory(env, seed=seed, **{**preset.hyperparams, **hyperparams})
     agent.name = name
     return agent
+
+
+def as_single_agent_env(env: Any, **kwargs: Any) -> Any:
+    """``env`` (an id or instance) as a Gymnasium env: a PettingZoo env comes wrapped in
+    :class:`rlzoo.multiagent.SharedPolicyEnv` (one policy acting for every agent)."""
+    from rlzoo.multiagent import SharedPolicyEnv, is_parallel_env
+
+    env_id = env if isinstance(env, str) else None
+    if isinstance(env, str):
+        env = make_env(env, **kwargs)
+    if is_parallel_env(env):
+        env = SharedPolicyEnv(env, env_id, kwargs)
+    return env
