@@ -28,7 +28,6 @@ from stable_baselines3.common.env_util import make_vec_env
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback
 from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError
-from rlzoo.registry import as_single_agent_env
 
 from . import PRESETS_DIR
 
@@ -127,10 +126,11 @@ class SB3Agent(Agent):
         n_envs = int(kwargs.pop("n_envs", 1))
         train_env: Any = env  # SB3 wraps a single env in Monitor and DummyVecEnv itself
         if n_envs > 1:
-            if self.env_id is None:
-                raise IncompatibleEnvError("n_envs > 1 needs a registered env id to make the copies")
-            env_id, env_kwargs = self.env_id, self.env_kwargs
-            train_env = make_vec_env(lambda: as_single_agent_env(env_id, **env_kwargs), n_envs=n_envs, seed=self.seed)
+            spec = env.spec
+            if spec is None:
+                raise IncompatibleEnvError("n_envs > 1 needs a registered env (made by id) to make the copies")
+            # gym.make(spec) rebuilds the env with its kwargs and wrappers (frame stacking too).
+            train_env = make_vec_env(lambda: gym.make(spec), n_envs=n_envs, seed=self.seed)
         return self.algorithm(policy, train_env, seed=self.seed, verbose=0, **kwargs)
 
     def set_env(self, env: gym.Env) -> None:

@@ -37,6 +37,18 @@ def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
     return spec.id, dict(spec.kwargs or {})
 
 
+def stack_frames(env: gym.Env, frames: int) -> gym.Env:
+    """``env`` with observations of its last ``frames`` frames (unchanged for ``frames`` = 1).
+
+    The recurrent-free way to make a POMDP such as hidden velocities learnable.
+    """
+    if frames <= 1:
+        return env
+    from gymnasium.wrappers import FrameStackObservation
+
+    return FrameStackObservation(env, frames)
+
+
 class Agent(abc.ABC):
     """A learning agent bound to one env: the contract every rlzoo backend honours.
 
@@ -72,6 +84,8 @@ class Agent(abc.ABC):
         self.num_timesteps = 0
         self.history = TrainingHistory()
         self.last_evaluation: EvalResult | None = None
+        #: Observations are the last ``frame_stack`` frames (set by :func:`rlzoo.make_agent`).
+        self.frame_stack = 1
 
     # -- the backend's part -------------------------------------------------------------
     @abc.abstractmethod
@@ -109,6 +123,10 @@ class Agent(abc.ABC):
         """Continue training on ``env`` (same spaces)."""
         self.env = env
         self.env_id, self.env_kwargs = env_identity(env)
+
+    def wrap_env(self, env: gym.Env) -> gym.Env:
+        """``env`` as this agent sees it (frames stacked when ``frame_stack`` > 1)."""
+        return stack_frames(env, self.frame_stack)
 
     def package_versions(self) -> dict[str, str]:
         """Versions of the libraries this backend depends on, recorded in the artifact."""

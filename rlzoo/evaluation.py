@@ -113,7 +113,9 @@ def evaluate(
         env = make_env(env)
     if seed is not None and not deterministic:
         seed_everything(seed)
-    if is_parallel_env(env):
+    if not is_parallel_env(env):
+        env = agent.wrap_env(env)
+    else:
         try:
             return _evaluate_parallel(agent, env, n_episodes, seed, deterministic)
         finally:

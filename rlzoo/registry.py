@@ -284,21 +284,28 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
         training are reproducible.
     **hyperparams:
         Override the preset for (agent, env) where one exists, else the backend's defaults.
+        ``frame_stack=k`` (any backend) makes observations the last k frames.
 
     Returns
     -------
     Agent
     """
-    from rlzoo.agent import env_identity
+    from rlzoo.agent import env_identity, stack_frames
     from rlzoo.presets import find_preset
     from rlzoo.seeding import seed_everything
 
     factory = get_agent(name)
     env = as_single_agent_env(env)
     preset = find_preset(factory, env_identity(env)[0])
+    settings = {**preset.hyperparams, **hyperparams}
+    frame_stack = int(settings.pop("frame_stack", 1))  # every backend: an env wrapper, not the backend's job
+    env = stack_frames(env, frame_stack)
     if seed is not None:
         seed_everything(seed)
-    agent = factory(env, seed=seed, **{**preset.hyperparams, **hyperparams})
+    agent = factory(env, seed=seed, **settings)
+    agent.frame_stack = frame_stack
+    if frame_stack > 1:
+        agent.hyperparams["frame_stack"] = frame_stack  # recorded, so load stacks frames again
     agent.name = name
     return agent
 

@@ -64,7 +64,7 @@ def train(
         if hyperparams:
             raise ValueError(f"hyperparameters {sorted(hyperparams)} only apply when agent is a name: this agent is built already")
         if env is not None:
-            agent.set_env(make_env(env) if isinstance(env, str) else env)
+            agent.set_env(agent.wrap_env(make_env(env) if isinstance(env, str) else env))
     preset = find_preset(type(agent), agent.env_id).train
     if total_timesteps is None:
         total_timesteps = preset.get("total_timesteps")
