@@ -43,7 +43,7 @@ def plot_learning_curve(history: TrainingHistory, path: str | os.PathLike[str], 
     figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
     if history.episodes:
         steps, returns, _ = (np.asarray(column) for column in zip(*history.episodes))
-        axes.plot(steps, returns, ".", color="tab:blue", alpha=0.25, markersize=3, label="training episode")
+        axes.plot(steps, returns, ".", color="tab:blue", alpha=0.4, markersize=4, label="training episode")
         window = max(1, min(50, len(returns) // 10))
         smooth = np.convolve(returns, np.ones(window) / window, mode="valid")
         axes.plot(steps[window - 1 :], smooth, color="tab:blue", label=f"moving mean ({window} episodes)")

@@ -35,6 +35,9 @@ def select_legacy_keras() -> None:
                 "TF_USE_LEGACY_KERAS=1 before TensorFlow is first imported (or import rlzoo.agents.kerasrl2 first)"
             )
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    # TensorFlow's C++ info and warning lines (CPU features, graph-mode notices) drown the
+    # CLI's output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 class _OldGymEnv:
