@@ -15,7 +15,6 @@ import argparse
 import time
 
 import gymnasium as gym
-import numpy as np
 
 import rlzoo  # noqa: F401  (registers the variants)
 from rlzoo.envs.variants import VARIANTS

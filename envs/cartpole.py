@@ -22,6 +22,19 @@ def observation_space(swing_up: bool) -> gym.spaces.Box:
     return gym.spaces.Box(-high, high, dtype=np.float32)
 
 
+def action_space(continuous: bool) -> gym.spaces.Space:
+    """A force in [-1, 1] (times ``force_mag``), or push left (0) / right (1)."""
+    return gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
+
+
+def checked_ranges(randomize: dict[str, tuple[float, float]] | None) -> dict[str, tuple[float, float]]:
+    """``randomize`` as float ranges; an unknown parameter raises, naming the valid ones."""
+    unknown = set(randomize or {}) - set(NOMINAL)
+    if unknown:
+        raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
+    return {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+
+
 def wrap_angle(theta: Any) -> Any:
     """An angle in [-pi, pi)."""
     return (theta + math.pi) % (2 * math.pi) - math.pi
@@ -56,15 +69,12 @@ class CartPoleVariantEnv(gym.Env):
         randomize: dict[str, tuple[float, float]] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        unknown = set(randomize or {}) - set(NOMINAL)
-        if unknown:
-            raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
-        self.randomize = {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+        self.randomize = checked_ranges(randomize)
         self.render_mode = render_mode
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
+        self.action_space = action_space(continuous)
         self.observation_space = observation_space(swing_up)
         self.params = dict(NOMINAL)
         self.state = (0.0, 0.0, 0.0, 0.0)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .cartpole import GUST_DECAY, NOMINAL, observation_space, wrap_angle
+from .cartpole import GUST_DECAY, NOMINAL, action_space, checked_ranges, observation_space, wrap_angle
 from .physics import THETA_THRESHOLD, X_THRESHOLD, cartpole_step
 
 
@@ -37,14 +36,11 @@ class CartPoleVariantVectorEnv(VectorEnv):
     ) -> None:
         if render_mode is not None:
             raise ValueError("the batched cart-poles do not render: use the single env for rgb_array")
-        unknown = set(randomize or {}) - set(NOMINAL)
-        if unknown:
-            raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
         self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
-        self.randomize = {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+        self.randomize = checked_ranges(randomize)
         self.render_mode = None
-        self.single_action_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
+        self.single_action_space = action_space(continuous)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.single_observation_space = observation_space(swing_up)
         self.observation_space = batch_space(self.single_observation_space, num_envs)

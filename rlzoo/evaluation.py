@@ -78,8 +78,10 @@ def evaluate(
     agent:
         An :class:`~rlzoo.agent.Agent`, or the path of a saved one.
     env:
-        The env (instance or id) to evaluate on; by default a fresh instance of the agent's
-        own env (same id and kwargs), so training envs are never disturbed.
+        The env (instance or id) to evaluate on, as registered (the agent applies its own
+        frame stacking); by default a fresh instance of the agent's own env (same id and
+        kwargs), so training envs are never disturbed. A PettingZoo env is played with the
+        agent acting for every agent.
     n_episodes:
         How many episodes.
     seed:
@@ -105,27 +107,27 @@ def evaluate(
 
         agent = load(agent)
     own_env = env is None or isinstance(env, str)
-    if env is None:
+    target: Any = env
+    if target is None:
         if agent.env_id is None:
             raise ValueError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
-        env = make_env(agent.env_id, **agent.env_kwargs)
-    elif isinstance(env, str):
-        env = make_env(env)
+        target = make_env(agent.env_id, **agent.env_kwargs)
+    elif isinstance(target, str):
+        target = make_env(target)
     if seed is not None and not deterministic:
         seed_everything(seed)
-    if not is_parallel_env(env):
-        env = agent.wrap_env(env)
-    else:
+    if is_parallel_env(target):
         try:
-            return _evaluate_parallel(agent, env, n_episodes, seed, deterministic)
+            return _evaluate_parallel(agent, target, n_episodes, seed, deterministic)
         finally:
             if own_env:
-                env.close()
+                target.close()
+    env = agent.wrap_env(target)  # the observations the agent was trained on (frame stacking)
     returns: list[float] = []
     lengths: list[int] = []
     try:
-        observation, _ = env.reset(seed=seed)
-        for _ in range(n_episodes):
+        for episode in range(n_episodes):
+            observation, _ = env.reset(seed=seed if episode == 0 else None)
             total, length, done = 0.0, 0, False
             while not done:
                 action = agent.predict(observation, deterministic=deterministic)
@@ -135,7 +137,6 @@ def evaluate(
                 done = terminated or truncated
             returns.append(total)
             lengths.append(length)
-            observation, _ = env.reset()
     finally:
         if own_env:
             env.close()
