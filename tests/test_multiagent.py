@@ -52,16 +52,20 @@ def test_shared_policy_adapter_passes_gymnasiums_checker() -> None:
     check_env(SharedPolicyEnv(parallel_env(), ENV_ID))
 
 
-@pytest.mark.parametrize("name, threshold", [("sb3-ppo", 25.0), ("sb3-a2c", 25.0), ("sb3-dqn", 0.0), ("kerasrl2-dqn", 0.0)])
-def test_every_backend_trains_on_it_through_the_shared_adapter(name, threshold) -> None:
-    agent = rlzoo.train(name, ENV_ID, total_timesteps=3000, seed=0)
-    assert agent.env_id == ENV_ID and agent.num_timesteps >= 3000
+@pytest.mark.parametrize("name, steps, threshold", [
+    ("sb3-ppo", 16000, 60.0),  # measured 111.8 with the preset (8 envs)
+    ("sb3-a2c", 3000, 25.0),  # measured 52.0 (SB3 defaults)
+    ("sb3-dqn", 3000, 0.0),
+    ("kerasrl2-dqn", 3000, 0.0),
+])
+def test_every_backend_trains_on_it_through_the_shared_adapter(name, steps, threshold) -> None:
+    agent = rlzoo.train(name, ENV_ID, total_timesteps=steps, seed=0)
+    assert agent.env_id == ENV_ID and agent.num_timesteps >= steps
     assert len(agent.history.episodes) > 10
     result = rlzoo.evaluate(agent, n_episodes=5, seed=0)
     assert set(result.per_agent) == {"cart_0", "cart_1", "cart_2"}
     assert result.mean == pytest.approx(np.mean([np.mean(r) for r in result.per_agent.values()]))
-    # Random play lasts about 13 steps; measured after 3000 steps: PPO 42.4, A2C 52.0.
-    assert result.mean >= threshold, result
+    assert result.mean >= threshold, result  # random play lasts about 13 steps
 
 
 def test_multiagent_agent_round_trips_through_the_artifact(tmp_path) -> None:
