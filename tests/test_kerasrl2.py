@@ -7,7 +7,7 @@ import pytest
 import rlzoo
 from rlzoo.errors import HyperparameterError, IncompatibleEnvError
 
-kerasrl2 = pytest.importorskip("rlzoo.agents.kerasrl2", reason="needs the kerasrl2 extra")
+import rlzoo.agents.kerasrl2 as kerasrl2  # noqa: E402  (the test extra installs it: a failure here is a real one)
 
 
 # -- the compatibility fixes: each test fails without its fix -----------------------------------

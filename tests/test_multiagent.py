@@ -7,8 +7,8 @@ from gymnasium.utils.env_checker import check_env
 import rlzoo
 from rlzoo.multiagent import SharedPolicyEnv
 
-pettingzoo_test = pytest.importorskip("pettingzoo.test", reason="needs the multiagent extra")
-from rlzoo.envs.multi_cart import SpringCarts, aec_env, parallel_env  # noqa: E402
+import pettingzoo.test as pettingzoo_test
+from rlzoo.envs.multi_cart import SpringCarts, aec_env, parallel_env
 
 ENV_ID = "rlzoo/SpringCarts-v0"
 
