@@ -67,8 +67,9 @@ class FusedDQNStep:
             with tf.control_dependencies([train]):  # the soft update reads the new online weights
                 soft = [tf.compat.v1.assign(t, v) for t, v in get_soft_target_model_updates(target, model, dqn.target_model_update)]
             train = tf.group(train, *soft)
-        fresh = [v for v in tf.compat.v1.global_variables() if not session.run(tf.compat.v1.is_variable_initialized(v))]
-        session.run(tf.compat.v1.variables_initializer(fresh))
+        uninitialized = set(session.run(tf.compat.v1.report_uninitialized_variables()))  # one call, names as bytes
+        fresh = [v for v in tf.compat.v1.global_variables() if v.op.name.encode() in uninitialized]
+        session.run(tf.compat.v1.variables_initializer(fresh))  # Adam's slots and hyperparameters
         self._update = _fast_callable(session, [state0, action, reward, state1, bootstrap], [loss], [train])
 
     def q_values(self, observation: Any) -> np.ndarray:
