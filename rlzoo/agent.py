@@ -86,6 +86,8 @@ class Agent(abc.ABC):
         self.last_evaluation: EvalResult | None = None
         #: Observations are the last ``frame_stack`` frames (set by :func:`rlzoo.make_agent`).
         self.frame_stack = 1
+        #: The preset's ``train`` settings (``total_timesteps``, ``eval_every``...), set by :func:`rlzoo.make_agent`.
+        self.train_defaults: dict[str, Any] = {}
 
     # -- the backend's part -------------------------------------------------------------
     @abc.abstractmethod

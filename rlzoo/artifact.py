@@ -81,23 +81,6 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
     return target
 
 
-def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check ``rlzoo.json`` of a saved agent without loading the agent.
-
-    Raises
-    ------
-    ArtifactError: the file is missing, not a zip, not an rlzoo artifact, corrupted, or of a
-        newer format version.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return _check_manifest(path, archive)
-    except FileNotFoundError:
-        raise ArtifactError(path, "no such file") from None
-    except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
-        raise ArtifactError(path, f"not a readable zip file (truncated or corrupted?): {exc}") from None
-
-
 def _check_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
         info = archive.getinfo(MANIFEST)
@@ -170,11 +153,11 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None) -> Agent:
                         raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
                     env = as_single_agent_env(manifest["env_id"], **manifest["env_kwargs"])
                 agent = make_agent(name, env, seed=manifest.get("seed"), **manifest["hyperparams"])
+            except ArtifactError:
+                raise
             except UnknownNameError as exc:
                 raise ArtifactError(path, f"{exc}; is the package that provides it installed?") from None
             except (RLZooError, ImportError) as exc:
-                if isinstance(exc, ArtifactError):
-                    raise
                 raise ArtifactError(path, f"cannot rebuild agent {name!r}: {exc}") from None
             _extract_payload(path, archive, pathlib.Path(payload_dir))
             try:

@@ -304,6 +304,7 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
         seed_everything(seed)
     agent = factory(env, seed=seed, **settings)
     agent.frame_stack = frame_stack
+    agent.train_defaults = dict(preset.train)
     if frame_stack > 1:
         agent.hyperparams["frame_stack"] = frame_stack  # recorded, so load stacks frames again
     agent.name = name

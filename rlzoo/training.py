@@ -7,7 +7,6 @@ from typing import Any
 
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
-from rlzoo.presets import find_preset
 from rlzoo.registry import make_agent, make_env
 
 
@@ -65,7 +64,7 @@ def train(
             raise ValueError(f"hyperparameters {sorted(hyperparams)} only apply when agent is a name: this agent is built already")
         if env is not None:
             agent.set_env(agent.wrap_env(make_env(env) if isinstance(env, str) else env))
-    preset = find_preset(type(agent), agent.env_id).train
+    preset = agent.train_defaults  # looked up once, by make_agent, from the same factory as the hyperparameters
     if total_timesteps is None:
         total_timesteps = preset.get("total_timesteps")
         if total_timesteps is None:
