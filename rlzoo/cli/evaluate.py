@@ -1,0 +1,26 @@
+"""``rlzoo evaluate``: evaluate a saved agent."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import rlzoo
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``evaluate`` on the subcommand parsers."""
+    evaluate = commands.add_parser("evaluate", help="evaluate a saved agent")
+    evaluate.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
+    evaluate.add_argument("--episodes", type=int, default=100, help="episodes (default 100)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    evaluate.add_argument("--stochastic", action="store_true", help="sample actions instead of greedy ones")
+    evaluate.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    agent = rlzoo.load(args.artifact)
+    result = rlzoo.evaluate(agent, n_episodes=args.episodes, seed=args.seed, deterministic=not args.stochastic)
+    print(f"{agent.name} on {agent.env_id}, {agent.num_timesteps} steps trained")
+    print(f"{'stochastic' if args.stochastic else 'greedy'} evaluation: {result} (min {min(result.returns):.1f})")
+    return 0
