@@ -21,6 +21,7 @@ import os
 import pathlib
 import socket
 import sys
+import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +98,20 @@ def make_storage(url: str) -> Any:
         pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # SQLite serialises writers: several workers wait for the lock instead of failing at once.
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat: stable in use since Optuna 2.9
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+    import sqlalchemy.exc
+
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat's flag, stable since Optuna 2.9
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError):
+            # Processes that open a new database at the same moment all try to create its
+            # tables; the losers fail on alembic_version's unique key. The tables exist now.
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def make_sampler(sampler: Any, seed: int | None) -> Any:
