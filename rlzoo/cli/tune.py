@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -42,8 +43,25 @@ def run(args: argparse.Namespace) -> int:
     if not args.verbose:  # Optuna logs every trial to stderr; -v shows them
         optuna = import_optuna()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        result = _tune(args, tune)
+    except KeyboardInterrupt:
+        print("rlzoo: interrupted: run the same command again to continue the study", file=sys.stderr)
+        return 130
+    counts = ", ".join(f"{n} {state.lower()}" for state, n in result.counts.items() if n)
+    print(f"study {result.study_name!r} in {result.storage}: {counts}")
+    if result.best_value is None:
+        print("no trial has completed yet: no preset written")
+    else:
+        print(f"best objective {result.best_value:.2f} with {result.best_hyperparams}")
+        print(f"wrote {result.preset}; train with it: rlzoo train --agent {args.agent} --env {args.env} --preset {result.preset}")
+    print(f"wrote {result.summary}" + "".join(f", {path}" for path in result.plots))
+    return 0
+
+
+def _tune(args: argparse.Namespace, tune: Any) -> Any:
     trials = args.trials if args.trials is not None or args.timeout is not None else 20
-    result = tune(
+    return tune(
         args.agent,
         args.env,
         trials=trials,
@@ -61,12 +79,3 @@ def run(args: argparse.Namespace) -> int:
         eval_episodes=args.eval_episodes,
         seed=args.seed,
     )
-    counts = ", ".join(f"{n} {state.lower()}" for state, n in result.counts.items() if n)
-    print(f"study {result.study_name!r} in {result.storage}: {counts}")
-    if result.best_value is None:
-        print("no trial has completed yet: no preset written")
-    else:
-        print(f"best objective {result.best_value:.2f} with {result.best_hyperparams}")
-        print(f"wrote {result.preset}; train with it: rlzoo train --agent {args.agent} --env {args.env} --preset {result.preset}")
-    print(f"wrote {result.summary}" + "".join(f", {path}" for path in result.plots))
-    return 0

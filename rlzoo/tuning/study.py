@@ -191,7 +191,8 @@ def fail_dead_trials(study: optuna.Study) -> list[int]:
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker") or {}
         if worker.get("host") == host and not _alive(int(worker["pid"])):
-            # Storages are keyed by trial id, which FrozenTrial only keeps as _trial_id.
+            # Optuna has no public verb to fail another process's trial: storages are keyed by
+            # trial id, which FrozenTrial keeps as _trial_id, and Study keeps its storage as _storage.
             study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
             failed.append(trial.number)
     if failed:
@@ -252,7 +253,8 @@ def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, tim
     limit_threads()
     _die_with_parent()
     optuna = import_optuna()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs a failed trial's traceback; the storage keeps each failure and the summary counts them.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     settings = resolve_budget(settings)
     evaluations = max(int(settings.steps or 1) // int(settings.eval_every or 1), 1)
     study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), evaluations_per_seed=evaluations)
@@ -264,7 +266,11 @@ def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, tim
         return run_trial(trial, settings)
 
     before = len(study.get_trials(deepcopy=False))
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,))
+    try:
+        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,))
+    except RLZooError as exc:
+        # Subclasses take several constructor arguments and would not unpickle in the parent.
+        raise RLZooError(str(exc)) from None
     return len(study.get_trials(deepcopy=False)) - before
 
 
