@@ -14,6 +14,8 @@ import pathlib
 import re
 from typing import Any
 
+from rlzoo.errors import UnknownAgentError
+from rlzoo.registry import list_agents, make_env
 from rlzoo.tuning.objective import TrialSettings
 from rlzoo.tuning.spaces import space_for
 from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
@@ -117,8 +119,14 @@ def tune(
     from rlzoo.tuning import outputs
 
     import_optuna()
-    if seeds_per_trial < 1:
-        raise ValueError(f"seeds_per_trial must be at least 1, got {seeds_per_trial}")
+    known = [entry.name for entry in list_agents()]
+    if agent not in known:
+        raise UnknownAgentError(agent, known, "rlzoo list shows them all")
+    make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
+    for name, value in {"trials": trials, "steps": steps, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
+                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout}.items():  # fmt: skip
+        if value is not None and value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
     if trials is None and timeout is None:
         raise ValueError("give trials, timeout or both: without either the study never ends")
     study_name = study_name or f"{agent}__{env}"

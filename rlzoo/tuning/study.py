@@ -229,7 +229,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, timeout: float | None, index: int) -> int:
+def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, timeout: float | None, index: int) -> None:
     """One worker process: run up to ``n_trials`` trials of the study (or until ``timeout``).
 
     Parameters
@@ -244,14 +244,17 @@ def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, tim
         Seconds after which the worker starts no new trial.
     index:
         The worker's index (offsets the sampler's seed).
-
-    Returns
-    -------
-    int
-        Trials it ran.
     """
     limit_threads()
     _die_with_parent()
+    try:
+        _optimize(config, settings, n_trials, timeout, index)
+    except RLZooError as exc:
+        # Subclasses take several constructor arguments and would not unpickle in the parent.
+        raise RLZooError(str(exc)) from None
+
+
+def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None, timeout: float | None, index: int) -> None:
     optuna = import_optuna()
     # Optuna logs a failed trial's traceback; the storage keeps each failure and the summary counts them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -265,13 +268,7 @@ def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, tim
         trial.set_user_attr("worker", worker)
         return run_trial(trial, settings)
 
-    before = len(study.get_trials(deepcopy=False))
-    try:
-        study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,))
-    except RLZooError as exc:
-        # Subclasses take several constructor arguments and would not unpickle in the parent.
-        raise RLZooError(str(exc)) from None
-    return len(study.get_trials(deepcopy=False)) - before
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,))
 
 
 def study_trials(config: StudyConfig) -> list[Any]:
