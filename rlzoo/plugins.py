@@ -34,8 +34,14 @@ class PluginWarning(UserWarning):
     """A plugin could not be loaded; rlzoo carries on without it."""
 
 
+_warned: set[str] = set()
+
+
 def _warn(message: str) -> None:
-    warnings.warn(message, PluginWarning, stacklevel=3)
+    """Warn once per message: entry points are read once for envs and again for agents."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, PluginWarning, stacklevel=3)
 
 
 def _distribution_name(dist: metadata.Distribution) -> str | None:
