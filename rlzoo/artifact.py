@@ -133,6 +133,8 @@ def _open_regular_file(path: str | os.PathLike[str]) -> BinaryIO:
         raise ArtifactError(path, "no such file") from None
     except (OSError, ValueError) as exc:
         raise ArtifactError(path, f"cannot open it: {getattr(exc, 'strerror', None) or exc}") from None
+    except TypeError:
+        raise ArtifactError(path, "expected the path of a file written by rlzoo.save") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
