@@ -220,6 +220,20 @@ def limit_threads() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _one_thread_in_loaded_frameworks() -> None:
+    # The environment variables of limit_threads are what TensorFlow's graph-mode sessions
+    # read; these calls say the same to the frameworks' own APIs, once they are imported.
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        try:
+            threading.set_intra_op_parallelism_threads(1)
+            threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:  # already initialised: the environment variables applied
+            pass
+
+
 def _die_with_parent() -> None:
     # A worker whose `rlzoo tune` was killed would otherwise finish its trial as an orphan.
     if sys.platform.startswith("linux"):
@@ -258,7 +272,8 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     optuna = import_optuna()
     # Optuna logs a failed trial's traceback; the storage keeps each failure and the summary counts them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    settings = resolve_budget(settings)
+    settings = resolve_budget(settings)  # imports the agent's backend
+    _one_thread_in_loaded_frameworks()
     evaluations = max(int(settings.steps or 1) // int(settings.eval_every or 1), 1)
     study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), evaluations_per_seed=evaluations)
     fail_dead_trials(study)
