@@ -17,6 +17,7 @@ import types
 
 import optuna
 import pytest
+import sqlalchemy.exc
 import yaml
 
 import rlzoo
@@ -136,7 +137,10 @@ def test_rerunning_after_a_kill_continues_the_study_and_fails_the_killed_trial(t
         time.sleep(0.5)
         if not (tmp_path / "study.db").exists():
             continue
-        trials = load(tmp_path).trials
+        try:
+            trials = load(tmp_path).trials
+        except (KeyError, sqlalchemy.exc.OperationalError):  # the command is still creating the study
+            continue
         if any(t.state.name == "COMPLETE" for t in trials) and any(t.state.name == "RUNNING" and "worker" in t.user_attrs for t in trials):
             break
     else:
