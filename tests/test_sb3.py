@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import rlzoo
+from rlzoo.callbacks import Callback
 from rlzoo.errors import HyperparameterError, IncompatibleEnvError
 
 
@@ -50,11 +51,26 @@ def test_seeded_training_is_reproducible() -> None:
     assert len(first.history.episodes) > 5
 
 
-def test_eval_every_keeps_the_best_weights() -> None:
-    agent = rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=4000, seed=1, eval_every=500, eval_episodes=5)
+class _CollapseAtTheEnd(Callback):
+    """Zeroes the weights when training ends, as DQN's late collapses do, but on every machine.
+
+    It runs before ``EvalEvery``'s end of training (user callbacks come first), so the final
+    evaluation sees the collapsed weights.
+    """
+
+    def on_training_end(self, agent) -> None:
+        agent.set_weights({name: value * 0 for name, value in agent.get_weights().items()})
+
+
+def test_eval_every_keeps_the_best_weights(trained_dqn) -> None:
+    _, path = trained_dqn
+    agent = rlzoo.load(path)
+    rlzoo.train(agent, total_timesteps=500, seed=1, eval_every=250, eval_episodes=5, callbacks=[_CollapseAtTheEnd()])
     means = [mean for _, mean, _ in agent.history.evaluations]
-    assert len(means) >= 8
-    assert means[-1] < max(means)  # measured: the last weights (148) are not the best (194)
+    # Whether training alone ends below its best differs by CPU, so the collapse is forced: the
+    # zeroed net always pushes left (about 9 steps); the learned one scored 74-207 at the first
+    # evaluation (benchmarks/test_thresholds.py, 5 seeds x 3 kernel settings).
+    assert len(means) >= 2 and means[-1] < max(means)
     # The restored weights reproduce the best evaluation exactly (same seed, same episodes).
     again = rlzoo.evaluate(agent, n_episodes=5, seed=1)
     assert again.mean == max(means)
