@@ -184,6 +184,7 @@ CASES: dict[str, Callable[[int], dict[str, float]]] = {  # the costliest and mos
     "multi/sb3-ppo/16000": multiagent("sb3-ppo", 16000),
     "sb3-ppo/CartPole-v1/16000": sb3_ppo_cartpole,
     "multi/sb3-a2c/3000": multiagent("sb3-a2c", 3000),
+    "multi/sb3-a2c/8000": multiagent("sb3-a2c", 8000),
     "sb3-dqn/CartPole-v1/3000": sb3_dqn_cartpole,
     "kerasrl2-dqn/CartPole-v0/3000": kerasrl2_cartpole,
     "kerasrl2-dqn/tutorial/1000": kerasrl2_tutorial,

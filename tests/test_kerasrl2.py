@@ -72,7 +72,9 @@ def trained() -> "kerasrl2.KerasRL2DQN":
 
 def test_recipe_learns_cartpole_v0_in_3000_steps(trained) -> None:
     result = rlzoo.evaluate(trained, n_episodes=10, seed=0)
-    assert result.mean >= 150, result  # measured: 183.4 (untrained: about 10)
+    # Seeds 0-4, 1 thread: 120.1-200 (median 188.4; seed 0: 183.4); random play 19-26
+    # (benchmarks/test_thresholds.py). 150 would fail on a CPU where seed 0 trains like seed 2.
+    assert result.mean >= 60, result
 
 
 def test_save_load_round_trip_gives_identical_greedy_actions(trained, tmp_path) -> None:
