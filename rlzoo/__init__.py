@@ -71,3 +71,12 @@ __all__ = [
 ]
 
 _load_env_plugins()
+
+
+def __getattr__(name: str) -> object:
+    """``rlzoo.sweep`` and ``rlzoo.report``, imported on first use so that ``import rlzoo`` stays light."""
+    if name in ("sweep", "report"):
+        from rlzoo import experiments
+
+        return getattr(experiments, name)
+    raise AttributeError(f"module 'rlzoo' has no attribute {name!r}")

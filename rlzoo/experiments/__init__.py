@@ -7,7 +7,7 @@ It sits above :func:`rlzoo.make_agent`, :func:`rlzoo.train`, :func:`rlzoo.evalua
 - :mod:`~rlzoo.experiments.run`: one run, inside a worker;
 - :mod:`~rlzoo.experiments.store`: the SQLite index, written by the driver only;
 - :mod:`~rlzoo.experiments.executors`: a local process pool, or Ray tasks;
-- :mod:`~rlzoo.experiments.sweep`: the driver, :func:`sweep`;
+- :mod:`~rlzoo.experiments.driver`: the driver, :func:`sweep`;
 - :mod:`~rlzoo.experiments.stats`, :mod:`~rlzoo.experiments.report`: :func:`report`.
 """
 
@@ -15,6 +15,6 @@ from __future__ import annotations
 
 from rlzoo.experiments.grid import RunSpec, load_grid, make_grid
 from rlzoo.experiments.report import report
-from rlzoo.experiments.sweep import SweepSummary, sweep
+from rlzoo.experiments.driver import SweepSummary, sweep
 
 __all__ = ["RunSpec", "SweepSummary", "load_grid", "make_grid", "report", "sweep"]

@@ -1,7 +1,7 @@
 """Where runs execute: a local process pool, or tasks on a Ray cluster.
 
 An executor only hands runs out and yields their :class:`RunOutcome` as they finish; the
-driver (:mod:`rlzoo.experiments.sweep`) owns every write to the index.
+driver (:mod:`rlzoo.experiments.driver`) owns every write to the index.
 """
 
 from __future__ import annotations
