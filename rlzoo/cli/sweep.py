@@ -21,8 +21,8 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument("grid", nargs="?", help="a YAML grid file (instead of --agents/--envs)")
     sweep.add_argument("--agents", nargs="+", default=[], metavar="AGENT", help="agent names (see rlzoo list)")
     sweep.add_argument("--envs", nargs="+", default=[], metavar="ENV", help="env ids")
-    sweep.add_argument("--seeds", type=int, default=10, metavar="N", help="seeds 0..N-1 (default 10)")
-    sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's)")
+    sweep.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
+    sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)")
     sweep.add_argument("--eval-every", type=int, help="steps between the learning curve's greedy evaluations (default: the preset's, else a tenth of the steps)")
     sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter in every run (repeatable)")
     sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
@@ -37,17 +37,16 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from rlzoo.experiments import sweep
-    from rlzoo.experiments.grid import make_grid
+    from rlzoo.experiments.grid import DEFAULT_SEEDS, load_grid, make_grid
 
     if args.grid and (args.agents or args.envs):
         raise RLZooError("give a grid file or --agents and --envs, not both")
     if not args.grid and not (args.agents and args.envs):
         raise RLZooError("give --agents and --envs (for example --agents sb3-ppo sb3-dqn --envs CartPole-v1), or a YAML grid file")
-    grid: Any = args.grid
-    if grid is None:
-        grid = make_grid(args.agents, args.envs, args.seeds, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every)
-    elif args.set or args.steps or args.eval_every:
-        raise RLZooError("--set, --steps and --eval-every apply to --agents/--envs grids; put them in the grid file (set:, steps:, eval_every:)")
+    if args.grid is None:
+        grid = make_grid(args.agents, args.envs, args.seeds or DEFAULT_SEEDS, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every)
+    else:
+        grid = load_grid(args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set))
     bar: Any = None
 
     def on_start(todo: int, skipped: int) -> None:

@@ -160,7 +160,14 @@ def grid_from_mapping(data: Mapping[str, Any]) -> list[RunSpec]:
     return list(specs.values())
 
 
-def load_grid(path: str | pathlib.Path) -> list[RunSpec]:
+def load_grid(
+    path: str | pathlib.Path,
+    *,
+    seeds: int | None = None,
+    steps: int | None = None,
+    eval_every: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> list[RunSpec]:
     """Read a grid from YAML.
 
     The format::
@@ -180,6 +187,10 @@ def load_grid(path: str | pathlib.Path) -> list[RunSpec]:
     ----------
     path:
         The YAML file.
+    seeds, steps, eval_every:
+        When given, they replace every block's (a quick trial of a big grid: ``seeds=2, steps=500``).
+    overrides:
+        Hyperparameters added to every block's ``set``.
 
     Returns
     -------
@@ -194,6 +205,14 @@ def load_grid(path: str | pathlib.Path) -> list[RunSpec]:
         raise GridError(f"cannot read the grid file {str(file)!r}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise GridError(f"the grid file {str(file)!r} is not valid YAML: {exc}") from None
+    replace = {key: value for key, value in (("seeds", seeds), ("steps", steps), ("eval_every", eval_every)) if value is not None}
+    if isinstance(data, dict) and (replace or overrides):
+        blocks = data.get("runs")
+        for block in [data, *(blocks if isinstance(blocks, list) else [])]:
+            if isinstance(block, dict):
+                block.update(replace)
+                if overrides:
+                    block["set"] = {**(block.get("set") or {}), **overrides}
     try:
         return grid_from_mapping(data)
     except GridError as exc:
