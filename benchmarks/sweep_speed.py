@@ -104,11 +104,17 @@ def synthetic_results(out: pathlib.Path) -> None:
 
 
 def report_time(work: pathlib.Path) -> None:
+    import resource
+
     synthetic_results(work / "synthetic")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rlzoo.cli", "report", str(work / "synthetic")], check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
-    print(f"rlzoo report, 3 agents x 7 envs x 10 seeds (synthetic): {wall:.1f} s (target <= 30 s)", flush=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # On a shared machine the wall time mostly measures the others; the CPU time is what the report costs.
+    print(f"rlzoo report, 3 agents x 7 envs x 10 seeds (synthetic): {wall:.1f} s wall, {cpu:.1f} s CPU (target <= 30 s)", flush=True)
 
 
 def main() -> None:

@@ -196,3 +196,15 @@ def test_cli_sweep_without_agents_or_grid_says_what_to_give(tmp_path: pathlib.Pa
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("rlzoo: error: give --agents and --envs")
+
+
+def test_import_rlzoo_leaves_the_experiment_layer_unloaded_until_rlzoo_sweep_is_used() -> None:
+    code = (
+        "import sys, rlzoo\n"
+        "heavy = ('rlzoo.experiments', 'pandas', 'rliable', 'ray', 'scipy')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+        "rlzoo.sweep, rlzoo.report\n"
+        "print('rlzoo.experiments' in sys.modules, rlzoo.sweep is rlzoo.experiments.sweep)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["", "True True"]

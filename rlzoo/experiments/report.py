@@ -10,6 +10,7 @@ import itertools
 import logging
 import os
 import pathlib
+import platform
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -183,12 +184,15 @@ def _normalised(
 def _header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> list[str]:
     failed = [row for row in rows if row["status"] == "failed"]
     unfinished = len(rows) - len(done) - len(failed)
-    wall = sum((row["finished"] or 0) - (row["started"] or 0) for row in done)
+    run_time = sum(row["finished"] - row["started"] for row in done)
+    span = max(row["finished"] for row in done) - min(row["started"] for row in done)
     return [
         "# Sweep report",
         "",
-        f"Results: `{results}`; {len(done)} finished runs, {len(failed)} failed, {unfinished} not run yet; "
-        f"{wall / 3600:.2f} h of run time in all. Written {datetime.datetime.now():%Y-%m-%d %H:%M} by `rlzoo report`.",
+        f"Results: `{results}`; {len(done)} finished runs, {len(failed)} failed, {unfinished} not run yet. "
+        f"Run time {run_time / 3600:.2f} h in all, {span / 3600:.2f} h from the first start to the last finish "
+        f"(wall time of an uninterrupted sweep). Report written {datetime.datetime.now():%Y-%m-%d %H:%M} by `rlzoo report` "
+        f"on {platform.node() or 'a machine'} ({os.cpu_count()} CPUs, {platform.platform(terse=True)}).",
         "",
         "Every score is a run's final greedy evaluation: the mean return over 100 episodes. Intervals are 95% "
         "stratified bootstrap confidence intervals over seeds (rliable, fixed bootstrap seed).",
