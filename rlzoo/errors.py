@@ -84,3 +84,11 @@ class ArtifactError(RLZooError, ValueError):
     def __init__(self, path: object, problem: str) -> None:
         super().__init__(f"cannot load {str(path)!r}: {problem}")
         self.path = path
+
+
+class CheckpointError(RLZooError, ValueError):
+    """A checkpoint that cannot be written or read: the message names the folder and the problem."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"checkpoint {str(path)!r}: {problem}")
+        self.path = path
