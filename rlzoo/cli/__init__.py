@@ -48,9 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a command killed by the signal reports
-    except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
-        _error("rlzoo: interrupted")
-        return 130
+    except KeyboardInterrupt as exc:  # a second Ctrl-C/SIGTERM, or one outside the training loop
+        _error("rlzoo: aborted")
+        return int(getattr(exc, "exit_status", 130))
     except OSError as exc:
         _error(f"rlzoo: error: {_one_line(exc)}")
         return 1
