@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 import rlzoo
@@ -20,8 +21,10 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not os.path.lexists(args.artifact):
+        raise UsageError(f"{args.artifact!r}: no such file: give the agent.zip written by rlzoo train or rlzoo.save")
     if not is_regular_file(args.artifact):
-        raise UsageError(f"{args.artifact!r} is not a file: give the agent.zip written by rlzoo train or rlzoo.save")
+        raise UsageError(f"{args.artifact!r} is not a file (a folder?): give the agent.zip written by rlzoo train or rlzoo.save")
     agent = rlzoo.load(args.artifact)
     result = rlzoo.evaluate(agent, n_episodes=args.episodes, seed=args.seed, deterministic=not args.stochastic)
     print(f"{agent.name} on {agent.env_id}, {agent.num_timesteps} steps trained")
