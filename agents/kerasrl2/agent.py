@@ -173,28 +173,33 @@ class KerasRL2DQN(Agent):
             self._observation, _ = env.reset(seed=self.seed)
             self._episode_return, self._episode_length = 0.0, 0
         observation = self._observation
+        fused = self.fused
+        if fused is not None:
+            fused.forget()  # weights may have been set since the last call
         for _ in range(total_timesteps):
             dqn.step = self.num_timesteps  # keras-rl2 reads it for warm-up, train interval and hard updates
-            if self.fused is not None:
-                action = self.fused.select_action(observation)
+            if fused is not None:
+                action = fused.select_action(observation)
             else:
                 action = dqn.forward(observation)
             next_observation, reward, terminated, truncated, _ = env.step(action)
-            if self.fused is not None:
+            done = terminated or truncated
+            # Reset before the update, so the fused update can also return the Q-values of the
+            # observation the next action is chosen on (the env's own generator: no change in draws).
+            following = env.reset()[0] if done else next_observation
+            if fused is not None:
                 memory.add(observation, action, reward, next_observation, terminated)
-                self.fused.backward()
+                fused.backward(following)
             else:
                 memory.next_observation = next_observation
                 dqn.backward(reward, terminal=terminated)  # terminal means "no bootstrap" only
             self.num_timesteps += 1
             self._episode_return += float(reward)
             self._episode_length += 1
-            if terminated or truncated:
+            if done:
                 callback.on_episode_end(self, self._episode_return, self._episode_length)
                 self._episode_return, self._episode_length = 0.0, 0
-                observation, _ = env.reset()
-            else:
-                observation = next_observation
+            observation = following
             if not callback.on_step(self):
                 break
         self._observation = observation
@@ -222,6 +227,8 @@ class KerasRL2DQN(Agent):
         online, target = weights
         self.model.set_weights(online)
         self.dqn.target_model.set_weights(target)
+        if self.fused is not None:
+            self.fused.forget()  # Q-values prefetched with the old weights
 
     def package_versions(self) -> dict[str, str]:
         return {**super().package_versions(), "tensorflow": tf.__version__, "tf-keras": tf_keras.__version__, "keras-rl2": getattr(rl, "__version__", "1.0.5")}
@@ -234,3 +241,5 @@ class KerasRL2DQN(Agent):
         """HDF5 weights only: the model itself is rebuilt from the hyperparameters."""
         self.model.load_weights(str(directory / "model.h5"))
         self.dqn.target_model.load_weights(str(directory / "target_model.h5"))
+        if self.fused is not None:
+            self.fused.forget()
