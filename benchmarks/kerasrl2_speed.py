@@ -4,8 +4,9 @@
 DQNAgent.backward (``fast=False``); "rlzoo" is the default fused step (``fast=True``). Both
 run the recipe's hyperparameters on CartPole-v0, one after the other for each seed (so load
 from other processes hits both alike), in one TensorFlow session with one inter-op and one
-intra-op thread. Each line prints steps/s, their ratio and, unless ``--eval-episodes 0``,
-the final greedy mean; the last line the median ratio.
+intra-op thread. Each line prints steps/s (wall clock, and per CPU second of this process:
+the steadier measure when other work shares the machine), their ratios and, unless
+``--eval-episodes 0``, the final greedy mean; the last line the median ratios.
 
 ``--profile`` instead times the parts of rlzoo's training step (µs per env step).
 
@@ -28,13 +29,14 @@ import rlzoo.agents.kerasrl2  # selects legacy Keras before TensorFlow is import
 import tensorflow as tf
 
 
-def run(fast: bool, steps: int, seed: int, eval_episodes: int) -> tuple[float, float]:
+def run(fast: bool, steps: int, seed: int, eval_episodes: int) -> tuple[float, float, float]:
+    """Wall-clock steps/s, steps per CPU second of this process, and the greedy mean (or nan)."""
     agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=seed, fast=fast)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     rlzoo.train(agent, total_timesteps=steps, seed=seed, eval_every=0)
-    speed = steps / (time.perf_counter() - start)
+    speed, cpu_speed = steps / (time.perf_counter() - start), steps / (time.process_time() - start_cpu)
     score = rlzoo.evaluate(agent, n_episodes=eval_episodes, seed=seed).mean if eval_episodes else float("nan")
-    return speed, score
+    return speed, cpu_speed, score
 
 
 def profile(steps: int, seed: int) -> None:
@@ -108,16 +110,17 @@ def main() -> None:
         profile(args.steps, args.seeds[0])
         return
     print(f"kerasrl2-dqn recipe on CartPole-v0, {args.steps} steps")
-    print("| seed | stock steps/s | rlzoo steps/s | ratio | stock greedy mean | rlzoo greedy mean |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    ratios = []
+    print("| seed | stock steps/s | rlzoo steps/s | ratio | stock steps/CPU s | rlzoo steps/CPU s | CPU ratio | stock greedy mean | rlzoo greedy mean |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratios, cpu_ratios = [], []
     for seed in args.seeds:
-        stock_speed, stock_score = run(False, args.steps, seed, args.eval_episodes)
-        fast_speed, fast_score = run(True, args.steps, seed, args.eval_episodes)
+        stock_speed, stock_cpu, stock_score = run(False, args.steps, seed, args.eval_episodes)
+        fast_speed, fast_cpu, fast_score = run(True, args.steps, seed, args.eval_episodes)
         ratios.append(fast_speed / stock_speed)
-        print(f"| {seed} | {stock_speed:.0f} | {fast_speed:.0f} | {ratios[-1]:.2f} | {stock_score:.1f} | {fast_score:.1f} |", flush=True)
-    print(f"median ratio {statistics.median(ratios):.2f} over {len(ratios)} seeds")
-
+        cpu_ratios.append(fast_cpu / stock_cpu)
+        print(f"| {seed} | {stock_speed:.0f} | {fast_speed:.0f} | {ratios[-1]:.2f} | {stock_cpu:.0f} | {fast_cpu:.0f} | {cpu_ratios[-1]:.2f} "
+              f"| {stock_score:.1f} | {fast_score:.1f} |", flush=True)
+    print(f"median ratio {statistics.median(ratios):.2f} (CPU time: {statistics.median(cpu_ratios):.2f}) over {len(ratios)} seeds")
 
 if __name__ == "__main__":
     main()
