@@ -71,3 +71,12 @@ __all__ = [
 ]
 
 _load_env_plugins()
+
+
+def __getattr__(name: str) -> object:
+    # rlzoo.tune needs Optuna (the tune extra): imported on first use, never at import rlzoo.
+    if name == "tune":
+        from rlzoo.tuning import tune
+
+        return tune
+    raise AttributeError(f"module 'rlzoo' has no attribute {name!r}")
