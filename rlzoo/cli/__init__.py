@@ -12,10 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from rlzoo.cli import evaluate, listing, train, tune
+from rlzoo.cli import evaluate, listing, report, sweep, train, tune
 from rlzoo.errors import RLZooError
 
-COMMANDS = (listing, train, evaluate, tune)
+COMMANDS = (listing, train, evaluate, sweep, report, tune)
 
 
 def build_parser() -> argparse.ArgumentParser:
