@@ -79,6 +79,12 @@ class _Bridge(BaseCallback):
                 self.callback.on_episode_end(self.agent, float(episode["r"]), int(episode["l"]))
         return self.callback.on_step(self.agent)
 
+    def _on_rollout_start(self) -> None:
+        # SB3 records train/loss while training between rollouts and clears it at its next log dump.
+        loss = self.logger.name_to_value.get("train/loss")
+        if loss is not None:
+            self.agent.last_loss = float(loss)
+
 
 class SB3Agent(Agent):
     """A Stable-Baselines3 algorithm behind rlzoo's :class:`~rlzoo.agent.Agent` contract.
@@ -108,6 +114,8 @@ class SB3Agent(Agent):
                 f"{self.registered_name()} needs {kinds} actions, but {self.env_id or 'this env'} has {env.action_space}"
             )
         self.model = self._build(env)
+        #: The loss of SB3's latest update, for :meth:`training_metrics` (A2C and SAC log theirs per part under train/).
+        self.last_loss: float | None = None
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -139,12 +147,21 @@ class SB3Agent(Agent):
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        self.model.tensorboard_log = self.tensorboard_log  # SB3's own tags go beside rlzoo's (rlzoo.tensorboard)
         self.model.learn(
             total_timesteps,
             callback=_Bridge(self, callback or Callback()),
             reset_num_timesteps=False,  # learn() twice continues, as with every backend
         )
         self.num_timesteps = self.model.num_timesteps
+
+    def training_metrics(self) -> dict[str, float]:
+        metrics = {"learning_rate": float(self.model.lr_schedule(self.model._current_progress_remaining))}
+        if self.last_loss is not None:
+            metrics["loss"] = self.last_loss
+        if hasattr(self.model, "exploration_rate"):
+            metrics["exploration"] = float(self.model.exploration_rate)
+        return metrics
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         action, _ = self.model.predict(observation, deterministic=deterministic)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
 from rlzoo.registry import make_agent, make_env
+from rlzoo.tensorboard import TensorBoardLogger
+from rlzoo.threads import set_threads
 
 
 def train(
@@ -20,6 +23,8 @@ def train(
     progress_bar: bool = False,
     eval_every: int | None = None,
     eval_episodes: int | None = None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
     **hyperparams: Any,
 ) -> Agent:
     """Train an agent; the same loop contract, logging and best-weights rule for every backend.
@@ -47,6 +52,14 @@ def train(
         turns it off.
     eval_episodes:
         Episodes per periodic evaluation (the preset's, else 10).
+    tensorboard_log:
+        Write TensorBoard events to a new run folder ``tensorboard_log/AGENT_N``: the same
+        tags for every backend (:mod:`rlzoo.tensorboard`), plus the backend's own (SB3's).
+        Needs the ``tensorboard`` extra.
+    threads:
+        Intra-op threads for torch and TensorFlow (:func:`rlzoo.threads.set_threads`); one by
+        default, which is fastest for small networks on a shared CPU. ``None`` leaves them as
+        they are. TensorFlow fixes its count when the first keras-rl2 agent is built.
     **hyperparams:
         Hyperparameters for building the agent (only when ``agent`` is a name).
 
@@ -55,6 +68,7 @@ def train(
     Agent
         The trained agent; ``agent.history`` has every training episode.
     """
+    set_threads(threads)  # before building an agent: TensorFlow fixes its thread count then
     if isinstance(agent, str):
         if env is None:
             raise ValueError(f"train({agent!r}) needs env=: an env id or instance to build the agent on")
@@ -80,6 +94,8 @@ def train(
     hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
     if eval_every:
         hooks.append(EvalEvery(lambda: _eval_env(agent), int(eval_every), int(eval_episodes), seed=seed))
+    if tensorboard_log is not None:  # after EvalEvery, so the final evaluation is logged too
+        hooks.append(TensorBoardLogger(tensorboard_log))
     if progress_bar:
         hooks.append(ProgressBar())
     callback = CallbackList(hooks)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.threads import apply_to_tensorflow
 
 _applied = False
 
@@ -36,7 +37,8 @@ def select_legacy_keras() -> None:
             )
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     # TensorFlow's C++ info and warning lines (CPU features, graph-mode notices) drown the
-    # CLI's output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+    # output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them (the CLI sets
+    # 3 unless -v: CPU-only machines also get an error-level "failed call to cuInit" line).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -143,6 +145,8 @@ def apply() -> None:
         import tf_keras
     except ImportError as exc:
         raise MissingDependencyError(f"the keras-rl2 backend ({exc})", "kerasrl2") from exc
+    # Thread pools are fixed when TensorFlow's runtime starts, i.e. when the first agent is built.
+    apply_to_tensorflow()
     # Defect 1: rl/callbacks.py does `from tensorflow.keras import __version__`, which
     # tf-keras's v2 API module lacks.
     if not hasattr(tf_keras_api, "__version__"):

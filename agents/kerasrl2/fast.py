@@ -71,6 +71,8 @@ class FusedDQNStep:
         fresh = [v for v in tf.compat.v1.global_variables() if v.op.name.encode() in uninitialized]
         session.run(tf.compat.v1.variables_initializer(fresh))  # Adam's slots and hyperparameters
         self._update = _fast_callable(session, [state0, action, reward, state1, bootstrap], [loss], [train])
+        #: The loss of the latest update (``None`` before the first), for TensorBoard.
+        self.last_loss: float | None = None
 
     def q_values(self, observation: Any) -> np.ndarray:
         """Q-values of one observation."""
@@ -84,7 +86,8 @@ class FusedDQNStep:
         """One update on the stored transitions at ``indexes``; returns the loss."""
         state0, action, reward, state1, terminated = self.memory.batch(indexes)
         (loss,) = self._update(state0, action.astype(np.int32), reward, state1, (~terminated).astype(np.float32))
-        return float(loss)
+        self.last_loss = float(loss)
+        return self.last_loss
 
     def backward(self) -> None:
         """What ``DQNAgent.backward`` does after storing the transition: train, then hard-update."""
