@@ -19,15 +19,23 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import stable_baselines3
-import torch
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
 
-from rlzoo.agent import Agent
-from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError
+from rlzoo.tensorboard import keep_tensorflow_out
+
+# stable_baselines3.common.logger imports torch.utils.tensorboard, which imports TensorFlow
+# through tensorboard.compat whenever both are installed (seconds, log lines, and Keras 3
+# selected, which keras-rl2 cannot use): TensorBoard's stub does instead.
+keep_tensorflow_out()
+
+import stable_baselines3  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+
+from rlzoo.agent import Agent  # noqa: E402
+from rlzoo.callbacks import Callback  # noqa: E402
+from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
 
 from . import PRESETS_DIR
 

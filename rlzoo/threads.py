@@ -38,8 +38,7 @@ def set_threads(count: int | None) -> None:
     _requested = None if count is None else int(count)
     if _requested is None:
         return
-    # Read by torch and by TensorFlow's runtime when they start in this process.
-    os.environ["OMP_NUM_THREADS"] = str(_requested)
+    # Read by TensorFlow's runtime when it starts (not OMP_NUM_THREADS: tf-keras warns about it).
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(_requested)
     if "torch" in sys.modules:
         apply_to_torch()

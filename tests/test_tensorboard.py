@@ -73,3 +73,11 @@ def test_writing_events_does_not_import_tensorflow(tmp_path) -> None:
     writer.scalar("x", 2.5, 7)
     writer.close()
     assert read_scalars(tmp_path / "direct") == {"x": [(7, 2.5)]}
+
+
+def test_the_sb3_backend_does_not_import_tensorflow() -> None:
+    # SB3's logger imports torch.utils.tensorboard, which would import TensorFlow (and Keras 3).
+    code = "import sys, rlzoo.agents.sb3; assert 'tensorflow' not in sys.modules, 'TensorFlow imported'"
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", code], check=True)
