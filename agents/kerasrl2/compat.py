@@ -8,9 +8,11 @@ whole process (rl/agents/ddpg.py): from then on TensorFlow runs in graph mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,29 @@ def select_legacy_keras() -> None:
     # output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them (the CLI sets
     # 3 unless -v: CPU-only machines also get an error-level "failed call to cuInit" line).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def _native_start_up_lines_hidden() -> Iterator[None]:
+    """With ``TF_CPP_MIN_LOG_LEVEL=3``, hide the lines TensorFlow's C++ writes while it loads.
+
+    TensorFlow 2.21 logs "oneDNN custom operations are on" and "Could not find cuda
+    drivers" before it initialises its logging, so ``TF_CPP_MIN_LOG_LEVEL`` does not filter
+    them: the process's stderr goes to /dev/null for the import (Python errors raised by it
+    still show, as they print after it).
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3" or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _OldGymEnv:
@@ -141,8 +166,9 @@ def apply() -> None:
         return
     select_legacy_keras()
     try:
-        import tensorflow.keras as tf_keras_api
-        import tf_keras
+        with _native_start_up_lines_hidden():
+            import tensorflow.keras as tf_keras_api
+            import tf_keras
     except ImportError as exc:
         raise MissingDependencyError(f"the keras-rl2 backend ({exc})", "kerasrl2") from exc
     # Thread pools are fixed when TensorFlow's runtime starts, i.e. when the first agent is built.
