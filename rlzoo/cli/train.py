@@ -32,7 +32,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.reports import plot_learning_curve, write_episodes_csv
+    from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
     from rlzoo.threads import set_threads
 
     hyperparams = parse_set(args.set)
@@ -57,7 +57,15 @@ def run(args: argparse.Namespace) -> int:
     agent.last_evaluation = result
     artifact = rlzoo.save(agent, out / "agent.zip")
     write_episodes_csv(agent.history, out / "episodes.csv")
-    plot_learning_curve(agent.history, out / "learning_curve.png", f"{args.agent} on {args.env} (seed {args.seed})")
+    spec = getattr(agent.env, "spec", None)
+    plot_learning_curve(
+        agent.history,
+        out / "learning_curve.png",
+        f"{args.agent} on {args.env} (seed {args.seed})",
+        final_evaluation=(agent.num_timesteps, result.mean, result.std),
+        reward_threshold=getattr(spec, "reward_threshold", None),
+        return_range=return_range(args.env, getattr(spec, "max_episode_steps", None)),
+    )
     kept = agent.history.kept_timestep
     if kept is not None:
         kept_mean = next(mean for step, mean, _ in agent.history.evaluations if step == kept)
