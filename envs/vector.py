@@ -105,4 +105,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         return observations
 
     def _info(self) -> dict[str, Any]:
-        return {name: self.params[name].copy() for name in self.randomize}
+        # Gymnasium's vector envs pair every info key with a "_key" mask of the envs that set
+        # it (here: every env, every step), which wrappers and RecordEpisodeStatistics read.
+        info: dict[str, Any] = {}
+        for name in self.randomize:
+            info[name] = self.params[name].copy()
+            info["_" + name] = np.ones(self.num_envs, dtype=bool)
+        return info
