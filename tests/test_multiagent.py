@@ -106,5 +106,5 @@ def test_rgb_array_frames_show_the_carts_where_they_are() -> None:
 
     assert first.shape == (300, 800, 3) and first.dtype == np.uint8
     carts_row = lambda frame: np.nonzero((frame[210] < 60).all(axis=1))[0]  # noqa: E731  black pixels of the carts below the track
-    assert len(carts_row(first)) == 3 * 50  # three 50-pixel carts
+    assert abs(len(carts_row(first)) - 3 * 50) <= 6  # three 50-pixel carts (pygame fills their edges too)
     assert carts_row(moved).mean() > carts_row(first).mean()
