@@ -79,6 +79,8 @@ class SpringCarts(ParallelEnv):
         self.state = self.np_random.uniform(-0.05, 0.05, size=(4, self.n_carts))
         self.state[0] += self.rest
         self.cycles = 0
+        if self.render_mode == "human":  # PettingZoo's convention: "human" draws every step by itself
+            self.render()
         return self._observations(), {agent: {} for agent in self.agents}
 
     def _extensions(self) -> np.ndarray:
@@ -109,6 +111,8 @@ class SpringCarts(ParallelEnv):
         infos: dict[str, dict] = {agent: {} for agent in self.agents}
         if fallen or truncated:
             self.agents = []
+        if self.render_mode == "human":
+            self.render()
         return observations, rewards, terminations, truncations, infos
 
     def render(self) -> np.ndarray | None:

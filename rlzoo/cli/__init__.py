@@ -14,10 +14,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from rlzoo.cli import evaluate, listing, train
+from rlzoo.cli import enjoy, evaluate, listing, record, train
 from rlzoo.errors import RLZooError
 
-COMMANDS = (listing, train, evaluate)
+COMMANDS = (listing, train, evaluate, record, enjoy)
 
 
 def build_parser() -> argparse.ArgumentParser:
