@@ -37,7 +37,7 @@ from rlzoo.agent import Agent  # noqa: E402
 from rlzoo.callbacks import Callback  # noqa: E402
 from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
 
-from . import PRESETS_DIR
+from . import PRESETS_DIR  # noqa: E402
 
 #: Constructor arguments that rlzoo sets itself (``seed``) or that make no sense here.
 _RESERVED = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose", "replay_buffer_class", "rollout_buffer_class"}

@@ -29,7 +29,6 @@ PettingZoo's module-level tests (``max_cycles_test``, ``render_test``) run on it
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import gymnasium as gym
@@ -46,7 +45,12 @@ SPACING = 1.0
 class SpringCarts(ParallelEnv):
     """See the module docstring."""
 
-    metadata = {"name": "spring_carts_v0", "render_modes": ["human", "rgb_array"], "render_fps": 50, "is_parallelizable": True}
+    metadata: dict[str, Any] = {
+        "name": "spring_carts_v0",
+        "render_modes": ["human", "rgb_array"],
+        "render_fps": 50,
+        "is_parallelizable": True,
+    }
 
     def __init__(self, n_carts: int = 3, spring_k: float = 2.0, max_cycles: int = 500, render_mode: str | None = None) -> None:
         if n_carts < 2:
@@ -61,16 +65,17 @@ class SpringCarts(ParallelEnv):
         self.state = np.zeros((4, n_carts))
         self.cycles = 0
         self.np_random, _ = seeding.np_random(None)
+        high = np.array([2 * X_THRESHOLD, np.inf, 2 * THETA_THRESHOLD, np.inf, np.inf, np.inf], dtype=np.float32)
+        # One space object per env, the same for every agent (PettingZoo asks for them per agent).
+        self._observation_space = gym.spaces.Box(-high, high, dtype=np.float32)
+        self._action_space = gym.spaces.Discrete(2)
         self._painter: _Painter | None = None
 
-    @functools.lru_cache(maxsize=None)
     def observation_space(self, agent: str) -> gym.spaces.Box:
-        high = np.array([2 * X_THRESHOLD, np.inf, 2 * THETA_THRESHOLD, np.inf, np.inf, np.inf], dtype=np.float32)
-        return gym.spaces.Box(-high, high, dtype=np.float32)
+        return self._observation_space
 
-    @functools.lru_cache(maxsize=None)
     def action_space(self, agent: str) -> gym.spaces.Discrete:
-        return gym.spaces.Discrete(2)
+        return self._action_space
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
         if seed is not None:
@@ -99,7 +104,8 @@ class SpringCarts(ParallelEnv):
         push = np.array([FORCE_MAG if actions[agent] == 1 else -FORCE_MAG for agent in self.possible_agents])
         left, right = self._extensions()
         force = push - self.spring_k * left + self.spring_k * right  # a stretched spring pulls both ends together
-        x, x_dot, theta, theta_dot = cartpole_step(*self.state, force, cos=np.cos, sin=np.sin)
+        x, x_dot, theta, theta_dot = self.state
+        x, x_dot, theta, theta_dot = cartpole_step(x, x_dot, theta, theta_dot, force, cos=np.cos, sin=np.sin)
         self.state = np.stack((x, x_dot, theta, theta_dot))
         self.cycles += 1
         fallen = bool((np.abs(theta) > THETA_THRESHOLD).any() or (np.abs(x - self.rest) > X_THRESHOLD).any())
@@ -161,13 +167,18 @@ class _Painter:
         xs = [self.origin + scale * float(x) for x in state[0]]
         y = self.TRACK_Y
         pygame.draw.line(surface, (0, 0, 0), (0, y), (self.WIDTH, y))
-        for left, right in zip(xs, xs[1:]):  # springs: zigzags between neighbouring carts
+        for left, right in zip(xs, xs[1:], strict=False):  # springs: zigzags between neighbouring carts
             start, end = left + cart_w / 2, right - cart_w / 2
             zig = np.linspace(start, end, 14)
             points = [(float(px), y + (6 if i % 2 else -6) * (0 < i < len(zig) - 1)) for i, px in enumerate(zig)]
             pygame.draw.lines(surface, (40, 90, 200), False, points, 2)
-        for x, theta in zip(xs, state[2]):
-            corners = [(x - cart_w / 2, y - cart_h / 2), (x - cart_w / 2, y + cart_h / 2), (x + cart_w / 2, y + cart_h / 2), (x + cart_w / 2, y - cart_h / 2)]
+        for x, theta in zip(xs, state[2], strict=True):
+            corners = [
+                (x - cart_w / 2, y - cart_h / 2),
+                (x - cart_w / 2, y + cart_h / 2),
+                (x + cart_w / 2, y + cart_h / 2),
+                (x + cart_w / 2, y - cart_h / 2),
+            ]
             pygame.draw.polygon(surface, (0, 0, 0), corners)
             axle_y = y + cart_h / 4
             pole = [(-pole_w / 2, 0.0), (-pole_w / 2, pole_len), (pole_w / 2, pole_len), (pole_w / 2, 0.0)]

@@ -77,7 +77,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         if self.wind_std:
             force = force + self.gust
             self.gust = GUST_DECAY * self.gust + self.wind_std * self.np_random.standard_normal(self.num_envs)
-        x, x_dot, theta, theta_dot = cartpole_step(*self.state, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin)
+        x, x_dot, theta, theta_dot = self.state
+        x, x_dot, theta, theta_dot = cartpole_step(
+            x, x_dot, theta, theta_dot, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin
+        )
         self.state = np.stack((x, x_dot, theta, theta_dot))
         out_of_track = (x < -X_THRESHOLD) | (x > X_THRESHOLD)
         if self.swing_up:

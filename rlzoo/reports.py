@@ -61,21 +61,39 @@ def plot_learning_curve(
 
     figure, axes = plt.subplots(figsize=(10, 4.5), dpi=100)
     if history.episodes:
-        steps, returns, _ = (np.asarray(column) for column in zip(*history.episodes))
+        steps, returns, _ = (np.asarray(column) for column in zip(*history.episodes, strict=True))
         axes.plot(steps, returns, ".", color="tab:blue", alpha=0.4, markersize=4, label="training episode")
         window = max(1, min(50, len(returns) // 10))
         smooth = np.convolve(returns, np.ones(window) / window, mode="valid")
         axes.plot(steps[window - 1 :], smooth, color="tab:blue", label=f"moving mean ({window} episodes)")
     if history.evaluations:
-        steps, means, stds = (np.asarray(column) for column in zip(*history.evaluations))
-        axes.errorbar(steps, means, yerr=clipped_error_bars(means, stds, return_range), fmt="o-", color="tab:orange", capsize=3, label="greedy evaluation (mean ± std)")
+        steps, means, stds = (np.asarray(column) for column in zip(*history.evaluations, strict=True))
+        axes.errorbar(
+            steps,
+            means,
+            yerr=clipped_error_bars(means, stds, return_range),
+            fmt="o-",
+            color="tab:orange",
+            capsize=3,
+            label="greedy evaluation (mean ± std)",
+        )
         kept = [i for i, step in enumerate(steps) if step == history.kept_timestep]
         if kept:
-            axes.plot(steps[kept], means[kept], "*", color="tab:red", markersize=16, zorder=5, label=f"kept weights (step {history.kept_timestep})")
+            axes.plot(
+                steps[kept],
+                means[kept],
+                "*",
+                color="tab:red",
+                markersize=16,
+                zorder=5,
+                label=f"kept weights (step {history.kept_timestep})",
+            )
     if final_evaluation is not None:
         step, mean, std = final_evaluation
         bars = clipped_error_bars(np.array([mean]), np.array([std]), return_range)
-        axes.errorbar([step], [mean], yerr=bars, fmt="D", color="tab:green", capsize=4, markersize=8, zorder=6, label=f"final evaluation ({mean:.1f})")
+        axes.errorbar(
+            [step], [mean], yerr=bars, fmt="D", color="tab:green", capsize=4, markersize=8, zorder=6, label=f"final evaluation ({mean:.1f})"
+        )
     if reward_threshold is not None:
         axes.axhline(reward_threshold, color="tab:gray", linestyle="--", linewidth=1, label=f"reward threshold ({reward_threshold:g})")
     axes.set_xlabel("timestep")

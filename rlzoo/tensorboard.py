@@ -26,6 +26,7 @@ write them to a subfolder of the same run.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import socket
 import sys
@@ -54,7 +55,7 @@ def keep_tensorflow_out() -> None:
         sys.modules["tensorboard.compat.notf"] = types.ModuleType("tensorboard.compat.notf")
 
 
-def run_directory(log_dir: str | pathlib.Path, name: str) -> pathlib.Path:
+def run_directory(log_dir: str | os.PathLike[str], name: str) -> pathlib.Path:
     """A new folder ``log_dir/NAME_N`` (N one more than the highest there), like SB3's runs."""
     root = pathlib.Path(log_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,7 @@ class TensorBoardLogger(Callback):
         Steps between samples of steps/s and of the backend's training metrics.
     """
 
-    def __init__(self, log_dir: str | pathlib.Path, sample_every: int = 1000) -> None:
+    def __init__(self, log_dir: str | os.PathLike[str], sample_every: int = 1000) -> None:
         if sample_every <= 0:
             raise ValueError(f"sample_every must be positive, got {sample_every}")
         self.log_dir = pathlib.Path(log_dir)

@@ -19,6 +19,10 @@ from rlzoo.evaluation import EvalResult, evaluate
 if TYPE_CHECKING:
     from rlzoo.agent import Agent
 
+NO_DISPLAY = (
+    "there is no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set): record videos instead, with rlzoo record"
+)
+
 
 def record(agent: Agent, directory: str | os.PathLike[str], episodes: int = 3, *, seed: int | None = None) -> list[pathlib.Path]:
     """Record ``episodes`` greedy episodes of ``agent`` on a fresh instance of its env as MP4 files.
@@ -70,7 +74,7 @@ def play(agent: Agent, episodes: int = 3, *, seed: int | None = None) -> EvalRes
     RLZooError: there is no display to open a window on (Linux without ``DISPLAY`` or ``WAYLAND_DISPLAY``).
     """
     if not has_display():
-        raise RLZooError("there is no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set): record videos instead, with rlzoo record")
+        raise RLZooError(NO_DISPLAY)
     env = _make_env(agent, "rgb_array")
     if "human" in env.metadata.get("render_modes", []):
         env.close()

@@ -128,10 +128,13 @@ def legacy_optimizer(optimizer: Any) -> Any:
     if cls is None:
         raise RLZooError(f"keras-rl2 needs a legacy Keras optimizer and {type(optimizer).__name__} has none: use Adam, SGD or RMSprop")
     # get_config() reads variables with .numpy(), which fails in graph mode: read attributes.
-    settings = {name: getattr(optimizer, name) for name in ("beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho", "centered") if hasattr(optimizer, name)}
+    names = ("beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho", "centered")
+    settings = {name: getattr(optimizer, name) for name in names if hasattr(optimizer, name)}
     rate = optimizer._learning_rate
     # The variable is not initialised yet in graph mode; its initial value is a constant.
-    settings["learning_rate"] = rate if isinstance(rate, (int, float)) else float(tf_keras.src.backend.get_session().run(rate.initial_value))
+    if not isinstance(rate, (int, float)):
+        rate = float(tf_keras.src.backend.get_session().run(rate.initial_value))
+    settings["learning_rate"] = rate
     accepted = cls.__init__.__code__.co_varnames
     return cls(**{k: v for k, v in settings.items() if k in accepted})
 
@@ -186,7 +189,7 @@ def apply() -> None:
     optimizer_class = _additional_updates_optimizer_class()
     for module in (rl.util, rl.agents.dqn, sys.modules.get("rl.agents.ddpg")):
         if module is not None and hasattr(module, "AdditionalUpdatesOptimizer"):
-            module.AdditionalUpdatesOptimizer = optimizer_class
+            setattr(module, "AdditionalUpdatesOptimizer", optimizer_class)  # noqa: B010  (mypy cannot see the attribute)
     rl.core.np = _wide_counters_numpy()
     rl.core.Agent.fit = _gymnasium_aware(rl.core.Agent.fit)
     rl.core.Agent.test = _gymnasium_aware(rl.core.Agent.test)

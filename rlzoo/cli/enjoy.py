@@ -18,10 +18,10 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.video import has_display, play
+    from rlzoo.video import NO_DISPLAY, has_display, play
 
     if not has_display():  # before loading the agent: say it at once
-        raise rlzoo.RLZooError("there is no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set): record videos instead, with rlzoo record")
+        raise rlzoo.RLZooError(NO_DISPLAY)
     agent = rlzoo.load(args.artifact)
     result = play(agent, args.episodes, seed=args.seed)
     print(f"{agent.name} on {agent.env_id}: {result}")

@@ -27,7 +27,9 @@ def add_parser(commands: Any) -> None:
     train.add_argument("--out", help="output folder (default runs/AGENT_ENV_seedS)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard events to a new run folder under DIR (extra: tensorboard)")
-    train.add_argument("--threads", type=int, default=1, help="intra-op threads for torch and TensorFlow (default 1: fastest for small networks)")
+    train.add_argument(
+        "--threads", type=int, default=1, help="intra-op threads for torch and TensorFlow (default 1: fastest for small networks)"
+    )
     train.set_defaults(run=run)
 
 
