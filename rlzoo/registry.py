@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from rlzoo.errors import DuplicateNameError, MissingDependencyError, UnknownAgentError, UnknownEnvError
+from rlzoo.errors import DuplicateNameError, MissingDependencyError, PluginError, UnknownAgentError, UnknownEnvError
 
 if TYPE_CHECKING:
     from rlzoo.agent import Agent
@@ -42,9 +43,10 @@ class AgentEntry:
     ----------
     name: the name users pass to :func:`make_agent`.
     owner: who registered it (a distribution's name, or ``"user code"``).
-    extra: the rlzoo extra (or plugin extra) its dependencies come with, if any.
+    extra: the extra of its distribution its dependencies come with, if any.
     entry_point: ``"module:attribute"`` loaded on first use, or ``None`` when ``factory`` is given.
     factory: the factory itself, for agents registered from code.
+    distribution: the distribution that declares it (``"rlzoo"`` for rlzoo's own), or ``None``.
     """
 
     name: str
@@ -52,16 +54,31 @@ class AgentEntry:
     extra: str | None = None
     entry_point: str | None = None
     factory: AgentFactory | None = None
+    distribution: str | None = None
 
     def load(self) -> AgentFactory:
-        """Import and return the factory; a missing dependency names the extra to install."""
+        """Import and return the factory.
+
+        Raises
+        ------
+        MissingDependencyError: a module it imports is not installed; the message says
+            which distribution and extra to install (``pip install 'plugin[extra]'``).
+        PluginError: importing it raised anything else (``SystemExit`` included), or the
+            attribute is missing; the message names its distribution.
+        """
         if self.factory is not None:
             return self.factory
         assert self.entry_point is not None
         try:
             return load_object(self.entry_point)
-        except ImportError as exc:
-            raise MissingDependencyError(f"agent {self.name!r} ({exc})", self.extra or "all") from exc
+        except ModuleNotFoundError as exc:
+            raise MissingDependencyError(f"agent {self.name!r} ({exc})", self.extra, self.distribution or "rlzoo") from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a broken plugin must fail alone, as an rlzoo error
+            raise PluginError(
+                f"agent {self.name!r} from {self.owner} failed to load ({self.entry_point}): {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,10 +126,11 @@ def _discover_agents() -> None:
     global _agents_discovered
     if _agents_discovered:
         return
-    _agents_discovered = True
     from rlzoo.plugins import agent_entry_points
 
-    for entry in agent_entry_points():
+    entries = agent_entry_points()  # malformed entries are skipped there, with a PluginWarning
+    _agents_discovered = True
+    for entry in entries:
         _add_agent(entry, from_plugin=True)
 
 
@@ -270,7 +288,7 @@ def make_env(id: str, **kwargs: Any) -> Any:
         raise UnknownEnvError(id, [*gym.registry, *_envs], str(exc).rstrip(".")) from None
 
 
-def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: Any) -> Agent:
+def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os.PathLike[str] | None = None, **hyperparams: Any) -> Agent:
     """Build a registered agent on an env.
 
     Parameters
@@ -282,6 +300,10 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
     seed:
         Seeds Python, NumPy and the backend before the agent is built, so weights and
         training are reproducible.
+    preset:
+        A preset YAML file to take the hyperparameters and training settings from instead
+        of the agent's own (such as ``best_preset.yml`` from ``rlzoo tune``), or a preset
+        name (``"recipe"``: the agent's ``<agent>.recipe.yml``).
     **hyperparams:
         Override the preset for (agent, env) where one exists, else the backend's defaults.
         ``frame_stack=k`` (any backend) makes observations the last k frames.
@@ -296,15 +318,15 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
 
     factory = get_agent(name)
     env = as_single_agent_env(env)
-    preset = find_preset(factory, env_identity(env)[0])
-    settings = {**preset.hyperparams, **hyperparams}
+    found = find_preset(factory, env_identity(env)[0], preset)
+    settings = {**found.hyperparams, **hyperparams}
     frame_stack = int(settings.pop("frame_stack", 1))  # every backend: an env wrapper, not the backend's job
     env = stack_frames(env, frame_stack)
     if seed is not None:
         seed_everything(seed)
     agent = factory(env, seed=seed, **settings)
     agent.frame_stack = frame_stack
-    agent.train_defaults = dict(preset.train)
+    agent.train_defaults = dict(found.train)
     if frame_stack > 1:
         agent.hyperparams["frame_stack"] = frame_stack  # recorded, so load stacks frames again
     agent.name = name

@@ -14,10 +14,10 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from rlzoo.cli import enjoy, evaluate, listing, record, train
+from rlzoo.cli import enjoy, evaluate, listing, record, report, sweep, train, tune
 from rlzoo.errors import RLZooError
 
-COMMANDS = (listing, train, evaluate, record, enjoy)
+COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument("--eval-every", type=int, help="evaluate every N steps and keep the best weights (default: the preset's; 0: off)")
     train.add_argument("--eval-episodes", type=int, help="episodes per periodic evaluation (default: the preset's, else 10)")
     train.add_argument("--episodes", type=int, default=100, help="episodes of the final greedy evaluation (default 100)")
+    train.add_argument("--preset", metavar="FILE", help="take hyperparameters and training settings from this preset YAML (e.g. rlzoo tune's best_preset.yml) or preset name (recipe)")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter (repeatable)")
     train.add_argument("--out", help="output folder (default runs/AGENT_ENV_seedS)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if note:
         print(note)
     set_threads(args.threads)  # before the agent is built: TensorFlow fixes its threads then
-    agent = rlzoo.make_agent(args.agent, args.env, seed=args.seed, **hyperparams)
+    agent = rlzoo.make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
     with live_evaluation_lines():
         rlzoo.train(
             agent,
