@@ -21,19 +21,27 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import stable_baselines3
-import torch
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import Logger
 
-from rlzoo.agent import Agent, env_rng_state, set_env_rng_state
-from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError
-from rlzoo.files import unpack_limit, zip_size_problem
+from rlzoo.tensorboard import keep_tensorflow_out
 
-from . import PRESETS_DIR
+# stable_baselines3.common.logger imports torch.utils.tensorboard, which imports TensorFlow
+# through tensorboard.compat whenever both are installed (seconds, log lines, and Keras 3
+# selected, which keras-rl2 cannot use): TensorBoard's stub does instead.
+keep_tensorflow_out()
+
+import stable_baselines3  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+from stable_baselines3.common.logger import Logger  # noqa: E402
+
+from rlzoo.agent import Agent  # noqa: E402
+from rlzoo.callbacks import Callback  # noqa: E402
+from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
+from rlzoo.files import unpack_limit, zip_size_problem  # noqa: E402
+
+from . import PRESETS_DIR  # noqa: E402
 
 #: Constructor arguments that rlzoo sets itself (``seed``) or that make no sense here.
 _RESERVED = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose", "replay_buffer_class", "rollout_buffer_class"}
@@ -86,6 +94,12 @@ class _Bridge(BaseCallback):
                 self.callback.on_episode_end(self.agent, float(episode["r"]), int(episode["l"]))
         return self.callback.on_step(self.agent)
 
+    def _on_rollout_start(self) -> None:
+        # SB3 records train/loss while training between rollouts and clears it at its next log dump.
+        loss = self.logger.name_to_value.get("train/loss")
+        if loss is not None:
+            self.agent.last_loss = float(loss)
+
 
 class SB3Agent(Agent):
     """A Stable-Baselines3 algorithm behind rlzoo's :class:`~rlzoo.agent.Agent` contract.
@@ -115,6 +129,8 @@ class SB3Agent(Agent):
                 f"{self.registered_name()} needs {kinds} actions, but {self.env_id or 'this env'} has {env.action_space}"
             )
         self.model = self._build(env)
+        #: The loss of SB3's latest update, for :meth:`training_metrics` (A2C and SAC log theirs per part under train/).
+        self.last_loss: float | None = None
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -148,12 +164,25 @@ class SB3Agent(Agent):
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        self.model.tensorboard_log = self.tensorboard_log  # SB3's own tags go beside rlzoo's (rlzoo.tensorboard)
+        if self.tensorboard_log is None:
+            _quiet_logger(self.model)
+        else:
+            self.model._custom_logger = False  # SB3 then configures its own logger, with TensorBoard output
         self.model.learn(
             total_timesteps,
             callback=_Bridge(self, callback or Callback()),
             reset_num_timesteps=False,  # learn() twice continues, as with every backend
         )
         self.num_timesteps = self.model.num_timesteps
+
+    def training_metrics(self) -> dict[str, float]:
+        metrics = {"learning_rate": float(self.model.lr_schedule(self.model._current_progress_remaining))}
+        if self.last_loss is not None:
+            metrics["loss"] = self.last_loss
+        if hasattr(self.model, "exploration_rate"):
+            metrics["exploration"] = float(self.model.exploration_rate)
+        return metrics
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         action, _ = self.model.predict(observation, deterministic=deterministic)

@@ -22,11 +22,13 @@ class TrainingHistory:
     """What training recorded: one row per finished episode and one per periodic evaluation.
 
     ``episodes`` rows are ``(timestep, return, length)``; ``evaluations`` rows are
-    ``(timestep, mean_return, std_return)``.
+    ``(timestep, mean_return, std_return)``. ``kept_timestep`` is the step whose weights
+    periodic evaluation kept (``None`` without periodic evaluation).
     """
 
     episodes: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
     evaluations: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
+    kept_timestep: int | None = None
 
 
 def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
@@ -98,6 +100,8 @@ class Agent(abc.ABC):
         self.frame_stack = 1
         #: The preset's ``train`` settings (``total_timesteps``, ``eval_every``...), set by :func:`rlzoo.make_agent`.
         self.train_defaults: dict[str, Any] = {}
+        #: Folder for the backend's own TensorBoard events, if it writes any (set by :func:`rlzoo.train`).
+        self.tensorboard_log: str | None = None
 
     # -- the backend's part -------------------------------------------------------------
     @abc.abstractmethod
@@ -165,6 +169,14 @@ class Agent(abc.ABC):
         follows the schedule of one :meth:`learn` call to ``run_end``.
         """
         self.learn(timestep - self.num_timesteps, callback)
+
+    def training_metrics(self) -> dict[str, float]:
+        """The latest values of the backend's training quantities, for logging.
+
+        Keys among ``"loss"``, ``"learning_rate"`` and ``"exploration"`` (epsilon, or
+        Boltzmann's tau), only those the backend has; the default has none.
+        """
+        return {}
 
     # -- shared behaviour -----------------------------------------------------------------
     def set_env(self, env: gym.Env) -> None:

@@ -10,6 +10,8 @@ from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
 from rlzoo.checkpoint import Checkpoint, EvalState, RunSettings, read_checkpoint, write_checkpoint
 from rlzoo.registry import make_agent, make_env
+from rlzoo.tensorboard import TensorBoardLogger
+from rlzoo.threads import set_threads
 
 
 def train(
@@ -25,6 +27,8 @@ def train(
     checkpoint_every: int | None = None,
     checkpoint_dir: str | os.PathLike[str] | None = None,
     checkpoint_notes: dict[str, Any] | None = None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
     **hyperparams: Any,
 ) -> Agent:
     """Train an agent; the same loop contract, logging and best-weights rule for every backend.
@@ -62,6 +66,14 @@ def train(
         checkpoint is kept.
     checkpoint_notes:
         JSON values stored with each checkpoint (``RunSettings.notes``), for the caller.
+    tensorboard_log:
+        Write TensorBoard events to a new run folder ``tensorboard_log/AGENT_N``: the same
+        tags for every backend (:mod:`rlzoo.tensorboard`), plus the backend's own (SB3's).
+        Needs the ``tensorboard`` extra.
+    threads:
+        Intra-op threads for torch and TensorFlow (:func:`rlzoo.threads.set_threads`); one by
+        default, which is fastest for small networks on a shared CPU. ``None`` leaves them as
+        they are. TensorFlow fixes its count when the first keras-rl2 agent is built.
     **hyperparams:
         Hyperparameters for building the agent (only when ``agent`` is a name).
 
@@ -76,6 +88,7 @@ def train(
     too) reaches the caller; the agent's ``num_timesteps`` and history then count the
     steps done, and it can be saved or trained further.
     """
+    set_threads(threads)  # before building an agent: TensorFlow fixes its thread count then
     if isinstance(agent, str):
         if env is None:
             raise ValueError(f"train({agent!r}) needs env=: an env id or instance to build the agent on")
@@ -110,7 +123,7 @@ def train(
         checkpoint_every=int(checkpoint_every or 0),
         notes=dict(checkpoint_notes or {}),
     )
-    return _run(agent, settings, callbacks, progress_bar, checkpoint_dir, None)
+    return _run(agent, settings, callbacks, progress_bar, checkpoint_dir, None, tensorboard_log)
 
 
 def resume(
@@ -118,6 +131,8 @@ def resume(
     *,
     callbacks: Iterable[Callback] = (),
     progress_bar: bool = False,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
 ) -> Agent:
     """Continue a run from its latest checkpoint to the ``total_timesteps`` it was started with.
 
@@ -130,6 +145,8 @@ def resume(
         :class:`rlzoo.callbacks.Callback` objects called during training.
     progress_bar:
         Show a tqdm progress bar.
+    tensorboard_log, threads:
+        As for :func:`train`.
 
     Returns
     -------
@@ -137,9 +154,10 @@ def resume(
         The trained agent, as :func:`train` returns it; new checkpoints keep going to the
         same folder.
     """
+    set_threads(threads)  # before the checkpoint's agent is built
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = read_checkpoint(checkpoint)
-    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state)
+    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log)
 
 
 class _StopWatch(CallbackList):
@@ -160,6 +178,7 @@ def _run(
     progress_bar: bool,
     checkpoint_dir: str | os.PathLike[str] | None,
     eval_state: EvalState | None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
 ) -> Agent:
     """Train ``agent`` to ``settings.end_timestep``, in parts between checkpoints."""
     evaluator = None
@@ -167,6 +186,8 @@ def _run(
     if settings.eval_every:
         evaluator = EvalEvery(lambda: _eval_env(agent), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed)
         hooks.append(evaluator)
+    if tensorboard_log is not None:  # after EvalEvery, so the final evaluation is logged too
+        hooks.append(TensorBoardLogger(tensorboard_log))
     if progress_bar:
         hooks.append(ProgressBar())
     callback = _StopWatch(hooks)

@@ -127,6 +127,8 @@ class KerasRL2DQN(Agent):
             hyperparams["hidden_layers"] = list(hyperparams["hidden_layers"])
         super().__init__(env, seed=seed, **hyperparams)
         self.config = RecipeHyperparams.from_kwargs(**hyperparams)
+        # The artifact records every effective value, so the file says which recipe it holds.
+        self.hyperparams = {**dataclasses.asdict(self.config), "hidden_layers": list(self.config.hidden_layers)}
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise IncompatibleEnvError(f"kerasrl2-dqn needs Discrete actions, but {self.env_id or 'this env'} has {env.action_space}")
         if not isinstance(env.observation_space, gym.spaces.Box):
@@ -206,6 +208,17 @@ class KerasRL2DQN(Agent):
             if not callback.on_step(self):
                 break
         self._observation = observation
+
+    def training_metrics(self) -> dict[str, float]:
+        """The latest update's loss (fused path), the learning rate, and Boltzmann's tau or epsilon."""
+        metrics = {"learning_rate": float(self.config.learning_rate)}
+        if self.fused is not None and self.fused.last_loss is not None:
+            metrics["loss"] = self.fused.last_loss
+        policy = self.dqn.policy
+        for name in ("tau", "eps"):
+            if hasattr(policy, name):
+                metrics["exploration"] = float(getattr(policy, name))
+        return metrics
 
     def predict(self, observation: Any, deterministic: bool = True) -> int:
         q_values = self.q_values(observation)

@@ -194,4 +194,4 @@ def is_regular_file(path: str | os.PathLike[str]) -> bool:
 def table(rows: list[list[str]]) -> str:
     """Rows of cells as left-aligned columns (the first row is the header)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import pathlib
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 import rlzoo
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback
+from rlzoo.threads import set_threads
 from rlzoo.cli.common import UsageError, check_output_folder, non_empty, non_negative_int, parse_set, positive_int, seed_int
 
 OUTPUTS = ("agent.zip", "episodes.csv", "learning_curve.png")
@@ -43,6 +45,10 @@ def add_parser(commands: Any) -> None:
                        help="write a checkpoint to OUT/checkpoint every N steps (default 0: none)")
     train.add_argument("--resume", metavar="DIR", help="continue the run whose --out (or checkpoint folder) is DIR to its original step count")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard events to a new run folder under DIR (extra: tensorboard)")
+    train.add_argument(
+        "--threads", type=positive_int, default=1, help="intra-op threads for torch and TensorFlow (default 1: fastest for small networks)"
+    )
     train.set_defaults(run=run)
 
 
@@ -100,20 +106,27 @@ def _train(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathlib
     hyperparams = parse_set(args.set)
     out = pathlib.Path(args.out or f"runs/{args.agent}_{args.env}_seed{args.seed}")
     check_output_folder(out, OUTPUTS)
+    note = outdated_env_note(args.env)
+    if note:
+        print(note)
+    set_threads(args.threads)  # before the agent is built: TensorFlow fixes its threads then
     notes = {"episodes": args.episodes, "title": f"{args.agent} on {args.env} (seed {args.seed})", "seed": args.seed}
     agent = rlzoo.make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
-    rlzoo.train(
-        agent,
-        total_timesteps=args.steps,
-        seed=args.seed,
-        callbacks=[stop],
-        progress_bar=not args.no_progress,
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        checkpoint_every=args.checkpoint_every,
-        checkpoint_dir=out / CHECKPOINTS if args.checkpoint_every else None,
-        checkpoint_notes=notes,
-    )
+    with live_evaluation_lines():
+        rlzoo.train(
+            agent,
+            total_timesteps=args.steps,
+            seed=args.seed,
+            callbacks=[stop],
+            progress_bar=not args.no_progress,
+            eval_every=args.eval_every,
+            eval_episodes=args.eval_episodes,
+            checkpoint_every=args.checkpoint_every,
+            checkpoint_dir=out / CHECKPOINTS if args.checkpoint_every else None,
+            checkpoint_notes=notes,
+            tensorboard_log=args.tensorboard,
+            threads=args.threads,
+        )
     return agent, out, notes
 
 
@@ -131,11 +144,15 @@ def _resume(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathli
         raise UsageError(f"--resume {str(folder)!r} is not a folder: give the --out folder of a run started with --checkpoint-every")
     if latest_checkpoint(folder) is None and latest_checkpoint(folder / CHECKPOINTS) is not None:
         folder = folder / CHECKPOINTS
+    set_threads(args.threads)  # before the checkpoint's agent is built
     checkpoint = read_checkpoint(folder)
     out = pathlib.Path(args.out) if args.out else (folder.parent if folder.name == CHECKPOINTS else folder)
     check_output_folder(out, OUTPUTS)
     print(f"resuming {checkpoint.agent.name} on {checkpoint.agent.env_id} at step {checkpoint.agent.num_timesteps} of {checkpoint.settings.end_timestep}")
-    resume(checkpoint, callbacks=[stop], progress_bar=not args.no_progress)
+    for timestep, mean, std in checkpoint.agent.history.evaluations:  # those before the checkpoint, as the first start printed them
+        print(f"eval at step {timestep}: {mean:.1f} ± {std:.1f} (greedy, {checkpoint.settings.eval_episodes} episodes)")
+    with live_evaluation_lines():
+        resume(checkpoint, callbacks=[stop], progress_bar=not args.no_progress, tensorboard_log=args.tensorboard, threads=args.threads)
     return checkpoint.agent, out, checkpoint.settings.notes
 
 
@@ -157,8 +174,10 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
     result = rlzoo.evaluate(agent, n_episodes=int(notes.get("episodes", 100)), seed=notes.get("seed"))
     agent.last_evaluation = result
     written = _save(agent, out, title)
-    for timestep, mean, std in agent.history.evaluations:
-        print(f"eval at step {timestep}: {mean:.1f} +/- {std:.1f}")
+    kept = agent.history.kept_timestep
+    if kept is not None:
+        kept_mean = next(mean for step, mean, _ in agent.history.evaluations if step == kept)
+        print(f"kept the weights from step {kept} (eval {kept_mean:.1f}); final evaluation {result.mean:.1f}")
     print(f"trained {agent.name} on {agent.env_id} for {agent.num_timesteps} steps ({len(agent.history.episodes)} episodes)")
     print(f"greedy evaluation: {result} (min {min(result.returns):.1f})")
     print(written)
@@ -166,9 +185,58 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
 
 
 def _save(agent: Agent, out: pathlib.Path, title: str) -> str:
-    from rlzoo.reports import plot_learning_curve, write_episodes_csv
+    from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
 
     artifact = rlzoo.save(agent, out / "agent.zip")
     write_episodes_csv(agent.history, out / "episodes.csv")
-    plot_learning_curve(agent.history, out / "learning_curve.png", title)
+    spec = getattr(agent.env, "spec", None)
+    result = agent.last_evaluation
+    plot_learning_curve(
+        agent.history,
+        out / "learning_curve.png",
+        title,
+        final_evaluation=(agent.num_timesteps, result.mean, result.std) if result is not None else None,
+        reward_threshold=getattr(spec, "reward_threshold", None),
+        return_range=return_range(agent.env_id or "", getattr(spec, "max_episode_steps", None)),
+    )
     return f"wrote {artifact}, {out / 'episodes.csv'}, {out / 'learning_curve.png'}"
+
+
+class _EvaluationLines(logging.Handler):
+    """Prints the periodic evaluations that :class:`rlzoo.callbacks.EvalEvery` logs, above the progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "rlzoo_event", None) == "eval":
+            from tqdm.auto import tqdm
+
+            tqdm.write(record.getMessage())
+
+
+@contextlib.contextmanager
+def live_evaluation_lines() -> Iterator[None]:
+    """While training, print each ``eval at step N: mean ± std`` line as it happens."""
+    log = logging.getLogger("rlzoo.callbacks")
+    handler, level, propagate = _EvaluationLines(), log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # with -v the root handler would print each line a second time
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
+
+
+def outdated_env_note(env_id: str) -> str | None:
+    """One plain line when ``env_id`` is an older version of a Gymnasium env, else ``None``."""
+    from gymnasium.envs.registration import find_highest_version, parse_env_id
+
+    try:
+        namespace, name, version = parse_env_id(env_id)
+    except Exception:  # not a Gymnasium id (a PettingZoo env): nothing to say
+        return None
+    latest = find_highest_version(namespace, name)
+    if version is None or latest is None or latest <= version:
+        return None
+    return f"note: {env_id} is an older version of {name} (the latest is v{latest}); presets that name it use it on purpose"
