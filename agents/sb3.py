@@ -36,9 +36,9 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
 
-from rlzoo.agent import Agent  # noqa: E402
+from rlzoo.agent import Agent, env_rng_state, set_env_rng_state  # noqa: E402
 from rlzoo.callbacks import Callback  # noqa: E402
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
+from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError  # noqa: E402
 from rlzoo.files import unpack_limit, zip_size_problem  # noqa: E402
 
 from . import PRESETS_DIR  # noqa: E402
