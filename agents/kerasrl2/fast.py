@@ -86,13 +86,18 @@ class FusedDQNStep:
         (loss,) = self._update(state0, action.astype(np.int32), reward, state1, (~terminated).astype(np.float32))
         return float(loss)
 
-    def backward(self) -> None:
-        """What ``DQNAgent.backward`` does after storing the transition: train, then hard-update."""
+    def backward(self) -> float | None:
+        """What ``DQNAgent.backward`` does after storing the transition: train, then hard-update.
+
+        Returns the loss of the update, or ``None`` when this step trains nothing.
+        """
         dqn = self.dqn
+        loss = None
         if dqn.step > dqn.nb_steps_warmup and dqn.step % dqn.train_interval == 0:
-            self.update(self.memory.sample_indexes(dqn.batch_size))
+            loss = self.update(self.memory.sample_indexes(dqn.batch_size))
         if dqn.target_model_update >= 1 and dqn.step % dqn.target_model_update == 0:
             dqn.update_target_model_hard()
+        return loss
 
 
 
