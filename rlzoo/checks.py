@@ -15,6 +15,12 @@ from typing import Any
 Rule = Callable[[Any], "str | None"]
 
 
+def shown(value: Any) -> str:
+    """``value`` for an error message: its type and a short repr."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:80] + '...' if len(text) > 80 else text}"
+
+
 def is_int(value: Any) -> bool:
     """An integer (Python's or NumPy's), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -77,7 +83,7 @@ def optional(inner: Rule) -> Rule:
 
     def rule(value: Any) -> str | None:
         problem = None if value is None else inner(value)
-        return None if problem is None else f"{problem}, or null"
+        return None if problem is None else f"{problem}, or None"
 
     return rule
 
