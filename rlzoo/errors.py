@@ -70,7 +70,8 @@ class HyperparameterError(RLZooError, ValueError):
     key:
         The hyperparameter (``"policy_kwargs.net_arch"`` for a nested one).
     valid:
-        For an unknown key: the valid hyperparameters (the closest are suggested).
+        For an unknown key: the valid hyperparameters (the closest are suggested). Without
+        ``valid`` and ``value``, ``key`` names what is wrong and ``problem`` says why.
     problem:
         For an unknown key, what is wrong (``"unknown hyperparameter"``); with ``value``,
         what a valid value is (``"must be an int >= 1"``).
@@ -83,6 +84,8 @@ class HyperparameterError(RLZooError, ValueError):
     ) -> None:
         if value is not _NO_VALUE:
             message = f"{key}={value!r} for agent {agent!r}: {problem}"
+        elif not valid:  # a problem with several keys at once
+            message = f"{key} for agent {agent!r}: {problem}"
         else:
             valid = sorted(valid)
             near = closest(key, valid, n=3)
