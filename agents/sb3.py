@@ -61,6 +61,8 @@ def linear_schedule(initial: float) -> Callable[[float], float]:
 def _translate(key: str, value: Any) -> Any:
     if isinstance(value, str) and value.startswith("lin_"):
         return linear_schedule(float(value[len("lin_") :]))
+    if key == "train_freq" and isinstance(value, list):
+        return tuple(value)  # JSON has no tuples; SB3 takes (n, "step" or "episode") only as one
     if key == "policy_kwargs" and isinstance(value, dict) and isinstance(value.get("activation_fn"), str):
         return {**value, "activation_fn": _ACTIVATIONS[value["activation_fn"]]}  # a known name: checked when built
     return value
@@ -192,14 +194,13 @@ def _describe(annotation: Any) -> str:
 
 
 def _check_values(agent: str, values: dict[str, Any], parameters: Any, ranges: dict[str, checks.Rule], prefix: str = "") -> None:
-    """Each value against its range rule, or else its parameter's annotation; raises HyperparameterError."""
+    """Each value against its range rule, then its parameter's annotation; raises HyperparameterError."""
     for key, value in values.items():
-        if key in ranges:
-            problem = ranges[key](value)
-        else:
-            parameter = parameters.get(key)
-            annotation = parameter.annotation if parameter is not None else inspect.Parameter.empty
-            problem = None if _matches(value, annotation) else f"must be {_describe(annotation)}"
+        parameter = parameters.get(key)
+        annotation = parameter.annotation if parameter is not None else inspect.Parameter.empty
+        problem = ranges[key](value) if key in ranges else None  # first: its message says more
+        if problem is None and not _matches(value, annotation):
+            problem = f"must be {_describe(annotation)}"
         if problem is not None:
             raise HyperparameterError(agent, prefix + key, problem=problem, value=value)
 
@@ -245,10 +246,10 @@ class _Bridge(BaseCallback):
 
     def _check_parameters(self) -> None:
         with torch.no_grad():
-            if all(bool(torch.isfinite(parameter).all()) for parameter in self.model.policy.parameters()):
+            if all(bool(torch.isfinite(parameter).all()) for parameter in self.agent.model.policy.parameters()):
                 return
         raise TrainingDivergedError(
-            f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the policy's parameters "
+            f"{self.agent.registered_name()}: training stopped at step {self.agent.model.num_timesteps}: the policy's parameters "
             "became non-finite (training diverged): try a smaller learning_rate, or check the env's observations and "
             "rewards for huge values"
         )
@@ -321,10 +322,10 @@ class SB3Agent(Agent):
             n_steps, batch_size = settings.get("n_steps", defaults["n_steps"]), settings.get("batch_size", defaults["batch_size"])
             rollout = n_steps * settings.get("n_envs", 1)
             if rollout < 2:
-                raise HyperparameterError(name, "n_steps", problem=f"PPO needs n_steps * n_envs > 1, here {rollout}", value=n_steps)
+                raise HyperparameterError(name, "n_steps", problem=f"must be such that n_steps * n_envs > 1 for PPO (here {rollout})", value=n_steps)
             if not 2 <= batch_size <= rollout:
                 raise HyperparameterError(
-                    name, "batch_size", problem=f"PPO needs 2 <= batch_size <= n_steps * n_envs (the rollout, here {rollout})", value=batch_size
+                    name, "batch_size", problem=f"must be an int from 2 to n_steps * n_envs for PPO (the rollout, here {rollout})", value=batch_size
                 )
 
     def _build(self, env: gym.Env) -> BaseAlgorithm:
@@ -365,12 +366,18 @@ class SB3Agent(Agent):
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
-        self.model.learn(
-            total_timesteps,
-            callback=_Bridge(self, callback or Callback()),
-            reset_num_timesteps=False,  # learn() twice continues, as with every backend
-        )
-        self.num_timesteps = self.model.num_timesteps
+        bridge = _Bridge(self, callback or Callback())
+        try:
+            self.model.learn(
+                total_timesteps,
+                callback=bridge,
+                reset_num_timesteps=False,  # learn() twice continues, as with every backend
+            )
+        except ValueError:  # torch's distributions refuse NaN logits before the bridge's next check
+            bridge._check_parameters()
+            raise
+        finally:
+            self.num_timesteps = self.model.num_timesteps
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         action, _ = self.model.predict(observation, deterministic=deterministic)

@@ -363,6 +363,7 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
     if not isinstance(name, str):
         raise ArgumentError(f"an agent name must be a string such as 'sb3-dqn' (rlzoo list shows them all), got {checks.shown(name)}")
     check_seed(seed)
+    seed = None if seed is None else int(seed)  # Python's random.seed refuses NumPy ints
     factory = get_agent(name)
     env = as_single_agent_env(env)
     preset = find_preset(factory, env_identity(env)[0])

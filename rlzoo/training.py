@@ -66,6 +66,7 @@ def train(
     TrainingDivergedError: training met a non-finite observation, reward, loss or weight.
     """
     check_seed(seed)  # every argument is checked before the agent is built or changed
+    seed = None if seed is None else int(seed)
     _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes)
     callbacks = list(callbacks)
     for callback in callbacks:

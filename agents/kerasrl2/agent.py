@@ -272,6 +272,17 @@ class KerasRL2DQN(Agent):
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        try:
+            self._learn(total_timesteps, callback)
+        except ValueError:  # keras-rl2's Boltzmann policy refuses NaN Q-values before the next loss is seen
+            if not all(np.isfinite(weights).all() for weights in self.model.get_weights()):
+                raise TrainingDivergedError(
+                    f"kerasrl2-dqn: training stopped at step {self.num_timesteps + 1}: the weights became non-finite "
+                    "(diverged: try a smaller learning_rate, or check the env's observations and rewards for huge values)"
+                ) from None
+            raise
+
+    def _learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
         callback = callback or Callback()
         dqn, memory, env = self.dqn, self.memory, self.env
         dqn.training = True
