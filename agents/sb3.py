@@ -13,8 +13,10 @@ from __future__ import annotations
 import collections.abc
 import copy
 import inspect
+import io
 import json
 import math
+import pickle
 import pathlib
 import types
 import typing
@@ -29,11 +31,13 @@ import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
 
 from rlzoo import checks
 from rlzoo.agent import Agent, env_identity
 from rlzoo.callbacks import Callback
 from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.files import unpack_limit, zip_size_problem
 
 from . import PRESETS_DIR
 
@@ -335,11 +339,13 @@ class SB3Agent(Agent):
         kwargs.pop("n_envs", None)
         training_env = self._training_env(env)
         try:
-            return self.algorithm(policy, training_env, seed=self.seed, verbose=0, **kwargs)
+            model = self.algorithm(policy, training_env, seed=self.seed, verbose=0, **kwargs)
         except (AssertionError, ValueError, TypeError, KeyError, MemoryError, RuntimeError) as exc:  # SB3's and torch's on bad settings
             raise HyperparameterError(
                 self.registered_name(), "hyperparameters", problem=f"Stable-Baselines3's {self.algorithm.__name__} refused them: {type(exc).__name__}: {exc}"
             ) from exc
+        _quiet_logger(model)
+        return model
 
     def _training_env(self, env: gym.Env) -> Any:
         """``env`` as SB3 trains on it: ``n_envs`` copies of it when ``n_envs`` > 1."""
@@ -398,29 +404,88 @@ class SB3Agent(Agent):
         self.model.save(directory / _PAYLOAD)
 
     def read_payload(self, directory: pathlib.Path) -> None:
-        """Load SB3's zip without unpickling anything.
+        """Load SB3's zip without unpickling anything, once it matches this agent.
 
-        SB3 stores some attributes (spaces, policy class, schedules) as cloudpickle blobs.
-        Every one of them is replaced through ``custom_objects`` by the same attribute of
-        this freshly built agent (built from ``rlzoo.json``'s hyperparameters), so
-        ``cloudpickle.loads`` never runs; a blob rlzoo cannot rebuild is refused. Tensors
-        load with ``torch.load(weights_only=True)`` inside SB3.
+        This agent was freshly built from ``rlzoo.json``, which is the authority: the
+        payload must come from the same algorithm (SB3's ``data`` holds the same fields) and
+        hold weights of the same names and shapes as this agent's policy. SB3 stores some
+        attributes (spaces, policy class, schedules) as cloudpickle blobs; every one of them,
+        and every constructor argument, is replaced through ``custom_objects`` by the same
+        attribute of this agent, so ``cloudpickle.loads`` never runs and the architecture is
+        the manifest's. A blob rlzoo cannot rebuild is refused. Tensors load with
+        ``torch.load(weights_only=True)``.
         """
         path = directory / _PAYLOAD
-        custom_objects = {key: getattr(self.model, key) for key in self._pickled_keys(path)}
+        data = self._check_payload(path)
+        custom_objects = {key: getattr(self.model, key) for key in self._pickled_keys(data)}
+        for key in self.valid_hyperparams() & set(data):
+            if hasattr(self.model, key):
+                custom_objects[key] = getattr(self.model, key)
         self.model = self.algorithm.load(path, env=self.model.get_env(), custom_objects=custom_objects, device=self.model.device)
+        _quiet_logger(self.model)
 
-    def _pickled_keys(self, path: pathlib.Path) -> list[str]:
+    def _saved_keys(self) -> set[str]:
+        """The fields SB3's ``save`` writes to ``data`` for this agent's model."""
+        excluded = set(self.model._excluded_save_params())
+        state_dicts, tensors = self.model._get_torch_save_params()
+        excluded |= {name.split(".")[0] for name in [*state_dicts, *tensors]}
+        return set(self.model.__dict__) - excluded
+
+    def _check_payload(self, path: pathlib.Path) -> dict[str, Any]:
+        """SB3's ``data`` fields, once the payload is known to be this algorithm with this policy's shapes."""
+        algorithm = self.algorithm.__name__
         try:
             with zipfile.ZipFile(path) as archive:
+                problem = zip_size_problem(archive, unpack_limit())
+                if problem:
+                    raise ArtifactError(_PAYLOAD, problem)
                 data = json.loads(archive.read("data"))
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-            raise ArtifactError(path.name, f"the SB3 payload has no readable 'data' entry: {exc}") from None
+                with archive.open("policy.pth") as weights:
+                    state = torch.load(io.BytesIO(weights.read()), map_location="cpu", weights_only=True)
+        except ArtifactError:
+            raise
+        except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile, RuntimeError, pickle.UnpicklingError) as exc:
+            raise ArtifactError(_PAYLOAD, f"it is not a readable SB3 model ({type(exc).__name__}: {exc})") from None
+        if not isinstance(data, dict) or not isinstance(state, dict):
+            raise ArtifactError(_PAYLOAD, "it is not a readable SB3 model (its data or policy weights are malformed)")
+        self._pickled_keys(data)  # before anything else: the file must not even look as if we would unpickle
+        expected = self._saved_keys()
+        missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
+        if missing or extra:
+            raise ArtifactError(_PAYLOAD, (
+                f"it is not an SB3 {algorithm} model as rlzoo.json says (it lacks {', '.join(missing) or 'nothing'}; "
+                f"it has {', '.join(extra) or 'nothing'} more); was it saved by another algorithm or another "
+                f"stable-baselines3 than {stable_baselines3.__version__}?"
+            ))
+        built = {name: tuple(tensor.shape) for name, tensor in self.model.policy.state_dict().items()}
+        saved = {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()}
+        if saved != built:
+            differences = [
+                f"{name}: {saved.get(name, 'absent')} in the file, {built.get(name, 'absent')} as built"
+                for name in sorted(set(saved) | set(built)) if saved.get(name) != built.get(name)
+            ]
+            raise ArtifactError(_PAYLOAD, (
+                f"its policy weights do not fit the {algorithm} policy built from rlzoo.json's hyperparameters "
+                f"(policy_kwargs, net_arch...): {'; '.join(differences[:3])}{'; ...' if len(differences) > 3 else ''}"
+            ))
+        return data
+
+    def _pickled_keys(self, data: dict[str, Any]) -> list[str]:
         keys = [key for key, value in data.items() if isinstance(value, dict) and ":serialized:" in value]
         unknown = [key for key in keys if not hasattr(self.model, key)]
         if unknown:
-            raise ArtifactError(path.name, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
+            raise ArtifactError(_PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
         return keys
+
+
+def _quiet_logger(model: BaseAlgorithm) -> None:
+    """Give ``model`` a logger that writes nowhere, unless it logs to TensorBoard.
+
+    With ``verbose=0`` SB3's ``configure_logger`` still makes an empty ``SB3-<timestamp>``
+    folder in the system temp folder on every ``learn()``; a custom logger skips that.
+    """
+    if model.tensorboard_log is None:
+        model.set_logger(Logger(folder=None, output_formats=[]))
 
 
 class SB3DQN(SB3Agent):

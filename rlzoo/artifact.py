@@ -2,33 +2,67 @@
 
 ``rlzoo.json`` records the format version, agent name, env id and kwargs,
 hyperparameters, timesteps trained, package versions and the last evaluation. The
-backend's files sit under ``payload/``. Loading rebuilds the agent from ``rlzoo.json``
-through the registry, then hands the payload to the backend, which must not execute
-anything from it. Saving is atomic: a temporary file beside the target, then a rename.
+backend's files sit under ``payload/``.
+
+A saved file is a trust boundary. Loading opens only regular files, caps what the zip may
+unpack to (``max_bytes``, :data:`~rlzoo.files.MAX_UNPACKED_BYTES` by default) and how much
+a member may inflate, refuses odd member names, checks every manifest field by type and
+range, rebuilds the env and agent only from names already registered (never importing a
+module the file names), refuses memory-hungry sizes, and hands the payload to the backend,
+which checks it matches the agent built from the manifest and must not execute anything
+from it. Every failure is an :class:`~rlzoo.errors.ArtifactError` naming the file.
+
+Saving is atomic: the payload is written into a private folder beside the target, zipped
+into a temporary file there, and renamed over the target; leftovers of a killed save are
+swept by the next save into that folder.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
+import re
+import stat
 import tempfile
 import zipfile
-import zlib
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import gymnasium as gym
 
 from rlzoo.errors import ArtifactError, RLZooError, UnknownNameError
-from rlzoo.files import atomic_write
+from rlzoo.files import MAX_UNPACKED_BYTES, atomic_write, limiting_unpack, temporary_folder, zip_size_problem
 
 if TYPE_CHECKING:
-    import gymnasium as gym
-
     from rlzoo.agent import Agent
 
 FORMAT_VERSION = 1
 MANIFEST = "rlzoo.json"
 PAYLOAD = "payload/"
-_MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+#: At most this many members in a saved agent.
+MAX_MEMBERS = 1000
+#: ``rlzoo.json`` may be at most this large and this deeply nested.
+MAX_MANIFEST_BYTES = 2**20
+MAX_JSON_DEPTH = 32
+#: Replay buffers and rollouts a file may ask for: 10M transitions.
+MAX_TRANSITIONS = 10_000_000
+#: Caps on sizes a file may ask for, per hyperparameter name (any backend).
+SIZE_LIMITS = {
+    "buffer_size": MAX_TRANSITIONS,
+    "memory_limit": MAX_TRANSITIONS,
+    "n_steps": MAX_TRANSITIONS,
+    "batch_size": MAX_TRANSITIONS,
+    "n_envs": 256,
+    "frame_stack": 1024,
+}
+#: Network sizes a file may ask for (``hidden_layers``, ``policy_kwargs.net_arch``).
+MAX_LAYER_UNITS = 65536
+MAX_NETWORK_WEIGHTS = 100_000_000
+_MAX_SEED = 2**32 - 1  # NumPy's seed range
+_CHUNK = 2**20
+_UNSAFE_NAME = re.compile(r"[\\:*?\"<>|\x00-\x1f\x7f]")
 
 
 def manifest_of(agent: Agent) -> dict[str, Any]:
@@ -55,12 +89,17 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
         The agent.
     path:
         Target file; ``.zip`` is appended when it has no suffix. An existing file is only
-        replaced once the new one is complete.
+        replaced once the new one is complete. The file's mode follows the umask.
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Raises
+    ------
+    ArtifactError: the file cannot be written (a full disk, no permission, a folder in the
+        way); the file that was there before is unchanged and no temporary file is left.
     """
     target = pathlib.Path(path)
     if not target.suffix:
@@ -71,64 +110,304 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
         manifest = json.dumps(manifest_of(agent), indent=2)
     except TypeError as exc:
         raise RLZooError(f"cannot save {agent!r}: its env kwargs or hyperparameters are not JSON values ({exc})") from exc
-    with atomic_write(target) as raw, tempfile.TemporaryDirectory() as payload_dir:
-        payload = pathlib.Path(payload_dir)
-        agent.write_payload(payload)
-        with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, manifest)
-            for file in sorted(p for p in payload.rglob("*") if p.is_file()):
-                archive.write(file, PAYLOAD + file.relative_to(payload).as_posix())
+    existed = target.exists()
+    try:
+        with atomic_write(target) as raw, temporary_folder(target.parent, target.name) as payload:
+            agent.write_payload(payload)
+            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(MANIFEST, manifest)
+                for file in sorted(p for p in payload.rglob("*") if p.is_file()):
+                    archive.write(file, PAYLOAD + file.relative_to(payload).as_posix())
+    except OSError as exc:
+        kept = "the file already there is unchanged" if existed else "nothing was written"
+        raise ArtifactError(target, f"{exc.strerror or exc} ({kept})", action="save") from exc
     return target
 
 
-def _check_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
+# -- reading: the container ----------------------------------------------------------------
+def _open_regular_file(path: str | os.PathLike[str]) -> BinaryIO:
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise ArtifactError(path, "no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(path, f"cannot open it: {getattr(exc, 'strerror', None) or exc}") from None
+    except TypeError:
+        raise ArtifactError(path, "expected the path of a file written by rlzoo.save") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
+            else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a plain file"
+        raise ArtifactError(path, f"it is {kind}, not a regular file: pass a file written by rlzoo.save")
+    return os.fdopen(fd, "rb")
+
+
+def _check_members(path: object, archive: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]:
+    """The payload's file members, once every member's name and size is known to be safe."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ArtifactError(path, f"it has {len(infos)} members, more than the {MAX_MEMBERS} an agent may have")
+    if MANIFEST not in archive.NameToInfo:
+        raise ArtifactError(path, f"no {MANIFEST} inside: not an agent saved by rlzoo")
+    problem = zip_size_problem(archive, max_bytes)
+    if problem:
+        raise ArtifactError(path, problem)
+    seen: set[str] = set()
+    files: set[str] = set()
+    for info in infos:
+        name = info.filename
+        parts = name.rstrip("/").split("/") if info.is_dir() else name.split("/")
+        if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or _UNSAFE_NAME.search(name):
+            raise ArtifactError(path, f"member {name!r} has an unsafe name (absolute, '..', empty parts, backslashes "
+                                      "or control characters): only relative names like 'payload/model.h5' are allowed")
+        if name != MANIFEST and not name.startswith(PAYLOAD) and name != PAYLOAD.rstrip("/"):
+            raise ArtifactError(path, f"unexpected member {name!r}: an agent holds only {MANIFEST} and {PAYLOAD}...")
+        folded = "/".join(parts).casefold()
+        if folded in seen:
+            raise ArtifactError(path, f"member {name!r} appears twice (names may differ only in case on some systems)")
+        seen.add(folded)
+        if info.flag_bits & 0x1:
+            raise ArtifactError(path, f"member {name!r} is encrypted: rlzoo never writes encrypted members")
+        if not info.is_dir():
+            files.add(folded)
+    for name in files:  # a file "payload/a" and a member "payload/a/b" cannot both be unpacked
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in files:
+                raise ArtifactError(path, f"member {name!r} lies inside {'/'.join(parts[:depth])!r}, which is a file")
+    return [info for info in infos if info.filename.startswith(PAYLOAD) and not info.is_dir()]
+
+
+def _copy_member(path: object, archive: zipfile.ZipFile, info: zipfile.ZipInfo, sink: Callable[[bytes], Any], budget: int) -> int:
+    """Stream one member into ``sink`` in chunks; returns its size. Counts bytes, as declared sizes can lie."""
+    size = 0
+    with archive.open(info) as source:
+        while chunk := source.read(_CHUNK):
+            size += len(chunk)
+            if size > info.file_size or size > budget:
+                raise ArtifactError(path, f"member {info.filename!r} unpacks to more bytes than it declares or than the "
+                                          "limit allows (pass max_bytes= to raise the limit)")
+            sink(chunk)
+    return size
+
+
+def _extract_payload(path: object, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], directory: pathlib.Path, max_bytes: int) -> None:
+    budget = max_bytes
+    for info in members:
+        target = directory.joinpath(*info.filename[len(PAYLOAD) :].split("/"))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "xb") as handle:
+                budget -= _copy_member(path, archive, info, handle.write, budget)
+        except OSError as exc:
+            raise ArtifactError(path, f"cannot unpack {info.filename!r} into the temp folder {directory.parent}: "
+                                      f"{exc.strerror or exc}") from None
+
+
+# -- reading: the manifest -----------------------------------------------------------------
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _read_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
         info = archive.getinfo(MANIFEST)
     except KeyError:
         raise ArtifactError(path, f"no {MANIFEST} inside: not an agent saved by rlzoo") from None
-    if info.file_size > _MAX_MANIFEST_BYTES:
-        raise ArtifactError(path, f"{MANIFEST} is implausibly large ({info.file_size} bytes)")
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise ArtifactError(path, f"{MANIFEST} is implausibly large ({info.file_size} bytes; at most {MAX_MANIFEST_BYTES})")
+    chunks: list[bytes] = []
+    _copy_member(path, archive, info, chunks.append, MAX_MANIFEST_BYTES)
     try:
-        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
-    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, EOFError, OSError) as exc:
+        manifest = json.loads(b"".join(chunks).decode("utf-8"))
+    except RecursionError:
+        raise ArtifactError(path, f"{MANIFEST} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(path, f"{MANIFEST} is corrupted: {exc}") from None
+    if _depth(manifest) > MAX_JSON_DEPTH:
+        raise ArtifactError(path, f"{MANIFEST} is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     if not isinstance(manifest, dict):
         raise ArtifactError(path, f"{MANIFEST} is not a JSON object")
+    return manifest
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def registered_env_ids() -> set[str]:
+    """Env ids a saved agent may name: rlzoo's registry and Gymnasium's, minus ``module:id`` forms."""
+    from rlzoo.registry import list_envs
+
+    return {id for id in [*gym.registry, *(entry.id for entry in list_envs())] if ":" not in id}
+
+
+def _check_evaluation(path: object, value: Any) -> None:
+    field = f"{MANIFEST} field 'last_evaluation'"
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ArtifactError(path, f"{field} is {_shown(value)}: expected null or an object with returns and lengths")
+    returns, lengths = value.get("returns"), value.get("lengths")
+    if not isinstance(returns, list) or not returns or not all(_is_number(r) for r in returns):
+        raise ArtifactError(path, f"{field}.returns is {_shown(returns)}: expected a non-empty list of finite numbers")
+    if not isinstance(lengths, list) or len(lengths) != len(returns) or not all(_is_int(n) and n >= 0 for n in lengths):
+        raise ArtifactError(path, f"{field}.lengths is {_shown(lengths)}: expected a list of {len(returns)} integers >= 0, "
+                                  "one per return")
+    per_agent = value.get("per_agent")
+    if per_agent is None:
+        return
+    if not isinstance(per_agent, dict) or not per_agent:
+        raise ArtifactError(path, f"{field}.per_agent is {_shown(per_agent)}: expected null or an object of lists")
+    for agent, agent_returns in per_agent.items():
+        if not isinstance(agent_returns, list) or len(agent_returns) != len(returns) or not all(_is_number(r) for r in agent_returns):
+            raise ArtifactError(path, f"{field}.per_agent[{agent!r}] is {_shown(agent_returns)}: expected a list of "
+                                      f"{len(returns)} finite numbers, one per episode")
+
+
+def _check_sizes(path: object, hyperparams: dict[str, Any]) -> None:
+    """Refuse sizes that would allocate absurd memory before anything is built from them."""
+    for key, limit in SIZE_LIMITS.items():
+        value = hyperparams.get(key)
+        if _is_number(value) and value > limit or isinstance(value, float) and not math.isfinite(value):
+            raise ArtifactError(path, f"hyperparameter {key}={_shown(value)} is above what rlzoo accepts from a file "
+                                      f"(at most {limit}); build such an agent with rlzoo.make_agent instead")
+    n_steps, n_envs = hyperparams.get("n_steps", 1), hyperparams.get("n_envs", 1)
+    if _is_number(n_steps) and _is_number(n_envs) and n_steps * n_envs > MAX_TRANSITIONS:
+        raise ArtifactError(path, f"n_steps x n_envs = {n_steps * n_envs} transitions is above what rlzoo accepts from "
+                                  f"a file (at most {MAX_TRANSITIONS})")
+    policy_kwargs = hyperparams.get("policy_kwargs")
+    net_arch = policy_kwargs.get("net_arch") if isinstance(policy_kwargs, dict) else None
+    networks = [("hidden_layers", hyperparams.get("hidden_layers"))]
+    if isinstance(net_arch, dict):
+        networks += [(f"policy_kwargs.net_arch.{name}", layers) for name, layers in net_arch.items()]
+    else:
+        networks.append(("policy_kwargs.net_arch", net_arch))
+    for key, layers in networks:
+        if not isinstance(layers, list):
+            continue
+        units = [n for n in layers if _is_number(n)]
+        weights = sum(a * b for a, b in zip(units, units[1:]))
+        if any(n > MAX_LAYER_UNITS for n in units) or weights > MAX_NETWORK_WEIGHTS:
+            raise ArtifactError(path, f"hyperparameter {key}={_shown(layers)} asks for a network larger than rlzoo "
+                                      f"accepts from a file (at most {MAX_LAYER_UNITS} units a layer, "
+                                      f"{MAX_NETWORK_WEIGHTS} weights)")
+
+
+def check_manifest(path: object, manifest: dict[str, Any], rebuild_env: bool) -> None:
+    """Check every field ``load`` uses by type and range.
+
+    Parameters
+    ----------
+    path:
+        The file, for messages.
+    manifest:
+        The parsed ``rlzoo.json``.
+    rebuild_env:
+        Whether the env will be rebuilt from ``env_id`` (then it must be a registered id).
+
+    Raises
+    ------
+    ArtifactError: naming the field, its value and what would be valid.
+    """
+
+    def bad(key: str, expected: str) -> ArtifactError:
+        shown = _shown(manifest[key]) if key in manifest else "missing"
+        return ArtifactError(path, f"{MANIFEST} field {key!r} is {shown}: expected {expected}")
+
     version = manifest.get("format_version")
-    if not isinstance(version, int):
-        raise ArtifactError(path, f"{MANIFEST} has no integer format_version")
+    if not _is_int(version) or version < 1:
+        raise bad("format_version", f"an integer from 1 to {FORMAT_VERSION}")
     if version > FORMAT_VERSION:
         raise ArtifactError(
             path, f"it has format version {version}, newer than this rlzoo reads ({FORMAT_VERSION}): upgrade rlzoo"
         )
-    for key, kind in (("agent", str), ("hyperparams", dict), ("env_kwargs", dict), ("num_timesteps", int)):
-        if not isinstance(manifest.get(key), kind):
-            raise ArtifactError(path, f"{MANIFEST} field {key!r} is missing or not a {kind.__name__}")
-    return manifest
+    if not isinstance(manifest.get("agent"), str) or not manifest["agent"]:
+        raise bad("agent", "the name of a registered agent (rlzoo list shows them)")
+    env_id = manifest.get("env_id")
+    if env_id is not None and (not isinstance(env_id, str) or not env_id):
+        raise bad("env_id", "null or a registered env id such as 'CartPole-v1'")
+    if rebuild_env and env_id is None:
+        raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
+    if rebuild_env and env_id not in registered_env_ids():
+        # Gymnasium would import "module" for an id "module:Env": a file must never name code to run.
+        raise bad("env_id", "an env id already registered with rlzoo or Gymnasium (rlzoo list shows them); rlzoo "
+                            "never imports a module a file names, so register the env first or pass env=")
+    for key in ("env_kwargs", "hyperparams"):
+        if not isinstance(manifest.get(key), dict):
+            raise bad(key, "an object of JSON values")
+    if not _is_int(manifest.get("num_timesteps")) or not 0 <= manifest["num_timesteps"] < 2**63:
+        raise bad("num_timesteps", "an integer >= 0")
+    seed = manifest.get("seed")
+    if seed is not None and (not _is_int(seed) or not 0 <= seed <= _MAX_SEED):
+        raise bad("seed", f"null or an integer from 0 to {_MAX_SEED}")
+    versions = manifest.get("versions")
+    if versions is not None and (not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values())):
+        raise bad("versions", "an object of package names to version strings")
+    _check_evaluation(path, manifest.get("last_evaluation"))
+    _check_sizes(path, manifest["hyperparams"])
 
 
-def _extract_payload(path: object, archive: zipfile.ZipFile, directory: pathlib.Path) -> None:
-    for info in archive.infolist():
-        if not info.filename.startswith(PAYLOAD) or info.is_dir():
-            continue
-        relative = pathlib.PurePosixPath(info.filename[len(PAYLOAD) :])
-        if relative.is_absolute() or ".." in relative.parts:
-            raise ArtifactError(path, f"payload member {info.filename!r} points outside the payload")
-        target = directory.joinpath(*relative.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(archive.read(info))
+# -- reading: the agent --------------------------------------------------------------------
+def _rebuild(path: object, manifest: dict[str, Any], env: gym.Env | None) -> Agent:
+    from rlzoo.registry import as_single_agent_env, make_agent
+
+    name = manifest["agent"]
+    try:
+        if env is None:
+            env = as_single_agent_env(manifest["env_id"], **manifest["env_kwargs"])
+        return make_agent(name, env, seed=manifest.get("seed"), **manifest["hyperparams"])
+    except UnknownNameError as exc:
+        raise ArtifactError(path, f"{exc}; is the package that provides it installed?") from None
+    except RLZooError as exc:
+        raise ArtifactError(path, f"cannot rebuild agent {name!r} from its recorded settings: {exc}") from None
+    except Exception as exc:  # whatever a backend raises on bad settings (KeyboardInterrupt goes through)
+        raise ArtifactError(
+            path, f"cannot rebuild agent {name!r} from its recorded settings: {type(exc).__name__}: {exc}"
+        ) from None
 
 
-def load(path: str | os.PathLike[str], env: gym.Env | None = None) -> Agent:
-    """Load a saved agent.
+def _read_payload(path: object, agent: Agent, folder: pathlib.Path) -> None:
+    try:
+        agent.read_payload(folder)
+    except ArtifactError as exc:  # the backend names its own file; the user knows only theirs
+        raise ArtifactError(path, f"its {agent.name!r} payload is refused: {exc.problem}") from None
+    except Exception as exc:
+        raise ArtifactError(path, f"the {agent.name!r} payload does not load: {type(exc).__name__}: {exc}") from None
+
+
+def load(path: str | os.PathLike[str], env: gym.Env | None = None, *, max_bytes: int = MAX_UNPACKED_BYTES) -> Agent:
+    """Load a saved agent; safe on files from anywhere.
 
     Parameters
     ----------
     path:
         A file written by :func:`save`.
     env:
-        The env to bind the agent to; by default it is rebuilt from the recorded id and
-        kwargs.
+        The env to bind the agent to; by default it is rebuilt from the recorded id (which
+        must be registered with rlzoo or Gymnasium) and kwargs.
+    max_bytes:
+        The most bytes the file may unpack to, all members together (default
+        :data:`rlzoo.files.MAX_UNPACKED_BYTES`, 512 MiB). A member larger than 1 MiB may
+        also inflate at most :data:`rlzoo.files.MAX_COMPRESSION_RATIO` (100) times.
 
     Returns
     -------
@@ -137,41 +416,39 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None) -> Agent:
 
     Raises
     ------
-    ArtifactError: the file is truncated, corrupted, foreign, of a newer format, names an
-        agent that is not installed, or its payload does not load.
+    ArtifactError: for every problem, naming the file: not a regular file, truncated,
+        corrupted, foreign, too large, of a newer format, a manifest field of the wrong type
+        or range, an env or agent that is not registered, settings the agent cannot be built
+        from, or a payload that does not match them.
     """
     from rlzoo.evaluation import EvalResult
-    from rlzoo.registry import as_single_agent_env, make_agent
 
-    try:
-        with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as payload_dir:
-            manifest = _check_manifest(path, archive)
-            name = manifest["agent"]
-            try:
-                if env is None:
-                    if not manifest.get("env_id"):
-                        raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
-                    env = as_single_agent_env(manifest["env_id"], **manifest["env_kwargs"])
-                agent = make_agent(name, env, seed=manifest.get("seed"), **manifest["hyperparams"])
-            except ArtifactError:
-                raise
-            except UnknownNameError as exc:
-                raise ArtifactError(path, f"{exc}; is the package that provides it installed?") from None
-            except (RLZooError, ImportError) as exc:
-                raise ArtifactError(path, f"cannot rebuild agent {name!r}: {exc}") from None
-            _extract_payload(path, archive, pathlib.Path(payload_dir))
-            try:
-                agent.read_payload(pathlib.Path(payload_dir))
-            except ArtifactError:
-                raise
-            except Exception as exc:
-                raise ArtifactError(path, f"the {name!r} payload does not load: {type(exc).__name__}: {exc}") from None
-    except FileNotFoundError:
-        raise ArtifactError(path, "no such file") from None
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise ArtifactError(path, f"not a readable zip file (truncated or corrupted?): {exc}") from None
+    with _open_regular_file(path) as handle:
+        try:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise ArtifactError(path, f"it is {size} bytes, more than the limit of {max_bytes} (pass max_bytes= to raise it)")
+            with zipfile.ZipFile(handle) as archive:
+                members = _check_members(path, archive, max_bytes)
+                manifest = _read_manifest(path, archive)
+                check_manifest(path, manifest, rebuild_env=env is None)
+                agent = _rebuild(path, manifest, env)
+                with temporary_folder(tempfile.gettempdir(), "rlzoo-load") as folder, limiting_unpack(max_bytes):
+                    _extract_payload(path, archive, members, folder, max_bytes)
+                    _read_payload(path, agent, folder)
+        except ArtifactError:
+            raise
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+            raise ArtifactError(path, f"not a readable zip file (truncated or corrupted?): {exc}") from None
+        except Exception as exc:  # zlib errors, unsupported compression, a backend's own errors
+            raise ArtifactError(path, f"it does not load: {type(exc).__name__}: {exc}") from None
     agent.num_timesteps = manifest["num_timesteps"]
     last = manifest.get("last_evaluation")
-    if isinstance(last, dict) and "returns" in last and "lengths" in last:
-        agent.last_evaluation = EvalResult(tuple(last["returns"]), tuple(last["lengths"]))
+    if last is not None:
+        per_agent = last.get("per_agent")
+        agent.last_evaluation = EvalResult(
+            tuple(last["returns"]),
+            tuple(last["lengths"]),
+            {name: tuple(values) for name, values in per_agent.items()} if per_agent else None,
+        )
     return agent

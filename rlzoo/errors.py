@@ -114,13 +114,22 @@ class IncompatibleEnvError(RLZooError, ValueError):
 class MissingDependencyError(RLZooError, ImportError):
     """An optional dependency (an extra) is not installed."""
 
-    def __init__(self, what: str, extra: str) -> None:
-        super().__init__(f"{what} needs the {extra!r} extra: pip install 'rlzoo[{extra}]'")
+    def __init__(self, what: str, extra: str | None, distribution: str = "rlzoo") -> None:
+        requirement = f"{distribution}[{extra}]" if extra else distribution
+        needs = f"the {extra!r} extra of {distribution}" if extra else f"a complete install of {distribution}"
+        super().__init__(f"{what} needs {needs}: pip install '{requirement}'")
+        self.distribution = distribution
+        self.extra = extra
+
+
+class PluginError(RLZooError, ImportError):
+    """An installed plugin that fails to load; the message names its distribution."""
 
 
 class ArtifactError(RLZooError, ValueError):
-    """A saved agent that cannot be read: the message names the file and the problem."""
+    """A saved agent that cannot be read (or written, ``action="save"``): the message names the file and the problem."""
 
-    def __init__(self, path: object, problem: str) -> None:
-        super().__init__(f"cannot load {str(path)!r}: {problem}")
+    def __init__(self, path: object, problem: str, action: str = "load") -> None:
+        super().__init__(f"cannot {action} {str(path)!r}: {problem}")
         self.path = path
+        self.problem = problem

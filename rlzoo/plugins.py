@@ -11,13 +11,17 @@ Two groups, declared in a package's metadata:
     no arguments and calls :func:`rlzoo.register_env` with entry-point strings, so it must
     stay light (no heavy imports).
 
-A plugin that fails to load is reported with a warning naming its distribution, and rlzoo
-keeps working without it.
+A plugin cannot break rlzoo: metadata that does not parse, an entry point without
+``module:attribute``, or a plugin that raises anything while loading (``SystemExit``
+included; only ``KeyboardInterrupt`` goes through) gives a :class:`PluginWarning` naming
+its distribution, and rlzoo carries on with every other agent and env.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Iterator
 from importlib import metadata
 
 from rlzoo.registry import AgentEntry, registering_as
@@ -30,33 +34,95 @@ class PluginWarning(UserWarning):
     """A plugin could not be loaded; rlzoo carries on without it."""
 
 
-def _owner(entry_point: metadata.EntryPoint) -> str:
-    dist = getattr(entry_point, "dist", None)
-    return f"distribution {dist.name!r}" if dist is not None else "an unknown distribution"
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """Warn once per message: entry points are read once for envs and again for agents."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, PluginWarning, stacklevel=3)
+
+
+def _distribution_name(dist: metadata.Distribution) -> str | None:
+    try:
+        name = dist.metadata["Name"]
+    except Exception:  # unreadable METADATA: the warning says "an unknown distribution"
+        return None
+    return name if isinstance(name, str) and name else None
+
+
+def _owner(distribution: str | None) -> str:
+    return f"distribution {distribution!r}" if distribution else "an unknown distribution"
+
+
+def _entry_points(group: str) -> Iterator[tuple[str | None, metadata.EntryPoint]]:
+    """``(distribution name, entry point)`` of ``group``, one distribution at a time.
+
+    ``importlib.metadata.entry_points()`` parses every distribution at once, so one bad
+    ``entry_points.txt`` (a line without ``=``) breaks it for all; here it costs only its own.
+    The first distribution of a name on ``sys.path`` wins, as with ``importlib.metadata``.
+    """
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        name = _distribution_name(dist)
+        key = re.sub(r"[-_.]+", "-", name).lower() if name else None
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        try:
+            entry_points = [ep for ep in dist.entry_points if ep.group == group]
+        except Exception as exc:
+            _warn(f"rlzoo skipped the plugins of {_owner(name)}: its entry points do not parse ({type(exc).__name__}: {exc})")
+            continue
+        for entry_point in entry_points:
+            yield name, entry_point
+
+
+def _parse(distribution: str | None, entry_point: metadata.EntryPoint) -> tuple[str, list[str]] | None:
+    """``("module:attribute", extras)`` of an entry point, or ``None`` (with a warning) when it is malformed."""
+    try:
+        module, attribute, extras = entry_point.module, entry_point.attr, entry_point.extras
+    except Exception:  # EntryPoint's properties raise when its value does not match "module:attr [extras]"
+        module = attribute = ""
+        extras = []
+    if not module or not attribute or not entry_point.name:
+        _warn(
+            f"rlzoo skipped entry point {entry_point.name!r} = {entry_point.value!r} of {_owner(distribution)} in "
+            f"group {entry_point.group!r}: expected 'name = package.module:attribute [extra]'"
+        )
+        return None
+    return f"{module}:{attribute}", list(extras)
 
 
 def agent_entry_points() -> list[AgentEntry]:
-    """Every agent declared in the ``rlzoo.agents`` group, without importing any of them."""
+    """Every well-formed agent declared in the ``rlzoo.agents`` group, without importing any of them."""
     entries = []
-    for entry_point in metadata.entry_points(group=AGENTS_GROUP):
-        extras = entry_point.extras
-        entries.append(AgentEntry(entry_point.name, _owner(entry_point), extras[0] if extras else None, f"{entry_point.module}:{entry_point.attr}"))
+    for distribution, entry_point in _entry_points(AGENTS_GROUP):
+        parsed = _parse(distribution, entry_point)
+        if parsed is None:
+            continue
+        target, extras = parsed
+        extra = extras[0] if extras else None
+        entries.append(AgentEntry(entry_point.name, _owner(distribution), extra, target, distribution=distribution))
     return entries
 
 
 def load_env_plugins() -> None:
     """Call the ``register()`` function of every ``rlzoo.envs`` entry point, rlzoo's own first."""
-    entry_points = sorted(metadata.entry_points(group=ENVS_GROUP), key=lambda ep: (ep.module != "rlzoo.envs", ep.name))
-    for entry_point in entry_points:
-        owner = _owner(entry_point)
+    plugins = []
+    for distribution, entry_point in _entry_points(ENVS_GROUP):
+        parsed = _parse(distribution, entry_point)
+        if parsed is not None:
+            plugins.append((not parsed[0].startswith("rlzoo.envs:"), entry_point.name, distribution, entry_point))
+    for _, name, distribution, entry_point in sorted(plugins, key=lambda plugin: plugin[:2]):
+        owner = _owner(distribution)
         try:
             register = entry_point.load()
             with registering_as(owner):
                 register()
-        except Exception as exc:  # a broken plugin must not break rlzoo
-            warnings.warn(
-                f"rlzoo env plugin {entry_point.name!r} from {owner} failed to load and was skipped: "
-                f"{type(exc).__name__}: {exc}",
-                PluginWarning,
-                stacklevel=2,
-            )
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a broken plugin must not break rlzoo
+            _warn(f"rlzoo env plugin {name!r} from {owner} failed to load and was skipped: {type(exc).__name__}: {exc}")

@@ -22,6 +22,7 @@ from rlzoo.errors import (
     EnvConfigError,
     HyperparameterError,
     MissingDependencyError,
+    PluginError,
     UnknownAgentError,
     UnknownEnvError,
     closest,
@@ -53,9 +54,10 @@ class AgentEntry:
     ----------
     name: the name users pass to :func:`make_agent`.
     owner: who registered it (a distribution's name, or ``"user code"``).
-    extra: the rlzoo extra (or plugin extra) its dependencies come with, if any.
+    extra: the extra of its distribution its dependencies come with, if any.
     entry_point: ``"module:attribute"`` loaded on first use, or ``None`` when ``factory`` is given.
     factory: the factory itself, for agents registered from code.
+    distribution: the distribution that declares it (``"rlzoo"`` for rlzoo's own), or ``None``.
     """
 
     name: str
@@ -63,16 +65,31 @@ class AgentEntry:
     extra: str | None = None
     entry_point: str | None = None
     factory: AgentFactory | None = None
+    distribution: str | None = None
 
     def load(self) -> AgentFactory:
-        """Import and return the factory; a missing dependency names the extra to install."""
+        """Import and return the factory.
+
+        Raises
+        ------
+        MissingDependencyError: a module it imports is not installed; the message says
+            which distribution and extra to install (``pip install 'plugin[extra]'``).
+        PluginError: importing it raised anything else (``SystemExit`` included), or the
+            attribute is missing; the message names its distribution.
+        """
         if self.factory is not None:
             return self.factory
         assert self.entry_point is not None
         try:
             return load_object(self.entry_point)
-        except ImportError as exc:
-            raise MissingDependencyError(f"agent {self.name!r} ({exc})", self.extra or "all") from exc
+        except ModuleNotFoundError as exc:
+            raise MissingDependencyError(f"agent {self.name!r} ({exc})", self.extra, self.distribution or "rlzoo") from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a broken plugin must fail alone, as an rlzoo error
+            raise PluginError(
+                f"agent {self.name!r} from {self.owner} failed to load ({self.entry_point}): {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,10 +137,11 @@ def _discover_agents() -> None:
     global _agents_discovered
     if _agents_discovered:
         return
-    _agents_discovered = True
     from rlzoo.plugins import agent_entry_points
 
-    for entry in agent_entry_points():
+    entries = agent_entry_points()  # malformed entries are skipped there, with a PluginWarning
+    _agents_discovered = True
+    for entry in entries:
         _add_agent(entry, from_plugin=True)
 
 

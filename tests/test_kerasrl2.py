@@ -51,6 +51,7 @@ def test_the_tutorial_runs_unchanged_on_gymnasium(tmp_path) -> None:
     dqn.compile(Adam(lr=1e-3), metrics=["mae"])  # defect 2: a new-style optimizer with a soft target update
     target_before = dqn.target_model.get_weights()[0].copy()
     history = dqn.fit(env, nb_steps=1000, visualize=False, verbose=0)  # defect 3: Gymnasium's API
+    # Seeds 0-3, 1 thread: 42-49 episodes in 1000 steps (benchmarks/test_thresholds.py).
     assert dqn.step == 1000 and len(history.history["episode_reward"]) > 5
     assert not np.allclose(dqn.target_model.get_weights()[0], target_before)  # the soft update ran
     tested = dqn.test(env, nb_episodes=3, visualize=False, verbose=0)
@@ -72,7 +73,9 @@ def trained() -> "kerasrl2.KerasRL2DQN":
 
 def test_recipe_learns_cartpole_v0_in_3000_steps(trained) -> None:
     result = rlzoo.evaluate(trained, n_episodes=10, seed=0)
-    assert result.mean >= 150, result  # measured: 183.4 (untrained: about 10)
+    # Seeds 0-4, 1 thread: 120.1-200 (median 188.4; seed 0: 183.4); random play 19-26
+    # (benchmarks/test_thresholds.py). 150 would fail on a CPU where seed 0 trains like seed 2.
+    assert result.mean >= 60, result
 
 
 def test_save_load_round_trip_gives_identical_greedy_actions(trained, tmp_path) -> None:
@@ -104,7 +107,8 @@ def test_no_stored_transition_crosses_an_episode_boundary_and_truncated_ones_boo
     np.testing.assert_array_equal(memory.terminated[: memory.nb_entries], failed)
     ends = np.cumsum([length for _, _, length in agent.history.episodes]) - 1
     truncated = [end for end in ends if not memory.terminated[end]]
-    assert len(truncated) >= 5  # truncated episodes happened, and their last transitions bootstrap
+    # Truncated episodes happened, and their last transitions bootstrap. Seeds 0-4, 1 thread: 13-16.
+    assert len(truncated) >= 5
 
 
 def test_fused_update_matches_keras_rl2_backward_on_the_same_batch() -> None:

@@ -52,20 +52,31 @@ def test_shared_policy_adapter_passes_gymnasiums_checker() -> None:
     check_env(SharedPolicyEnv(parallel_env(), ENV_ID))
 
 
-@pytest.mark.parametrize("name, steps, threshold", [
-    ("sb3-ppo", 16000, 60.0),  # measured 111.8 with the preset (8 envs)
-    ("sb3-a2c", 3000, 25.0),  # measured 52.0 (SB3 defaults)
-    ("sb3-dqn", 3000, 0.0),
-    ("kerasrl2-dqn", 3000, 0.0),
+@pytest.mark.parametrize("name, steps", [
+    ("sb3-ppo", 2048),  # the preset: 8 envs
+    ("sb3-a2c", 1000),
+    ("sb3-dqn", 3000),
+    ("kerasrl2-dqn", 3000),
 ])
-def test_every_backend_trains_on_it_through_the_shared_adapter(name, steps, threshold) -> None:
+def test_every_backend_trains_on_it_through_the_shared_adapter(name, steps) -> None:
+    # The plumbing, not learning: these budgets are too small for most backends to learn here
+    # (sb3-dqn's greedy policy scored 11 after 3000 steps, below random play).
     agent = rlzoo.train(name, ENV_ID, total_timesteps=steps, seed=0)
     assert agent.env_id == ENV_ID and agent.num_timesteps >= steps
     assert len(agent.history.episodes) > 10
     result = rlzoo.evaluate(agent, n_episodes=5, seed=0)
     assert set(result.per_agent) == {"cart_0", "cart_1", "cart_2"}
     assert result.mean == pytest.approx(np.mean([np.mean(r) for r in result.per_agent.values()]))
-    assert result.mean >= threshold, result  # random play lasts about 13 steps
+
+
+def test_a_shared_policy_learns_to_keep_the_carts_up() -> None:
+    agent = rlzoo.train("sb3-ppo", ENV_ID, total_timesteps=16000, seed=0)
+    result = rlzoo.evaluate(agent, n_episodes=5, seed=0)
+    # One seed's score moves with the CPU's kernels: seed 0 scored 75.6 here, 46.8 with AVX2
+    # kernels and 52.6 on another x86-64 machine. Seeds 0-4 x {1 thread, AVX2 kernels}: 32-145
+    # (median 85); random play 13.8-19.2 (benchmarks/test_thresholds.py). 16000 steps leave no
+    # room for half the worst above random play, so the bar is just above random play.
+    assert result.mean >= 25, result
 
 
 def test_multiagent_agent_round_trips_through_the_artifact(tmp_path) -> None:

@@ -4,20 +4,24 @@ import numpy as np
 import pytest
 
 import rlzoo
+from rlzoo.callbacks import Callback
 from rlzoo.errors import HyperparameterError, IncompatibleEnvError
 
 
 def test_sb3_dqn_learns_cartpole_in_3000_steps(trained_dqn) -> None:
     agent, _ = trained_dqn
     result = rlzoo.evaluate(agent, n_episodes=10, seed=0)
-    # Measured: 168.8 (untrained: about 9). The preset's rapid training makes 3000 steps enough.
-    assert result.mean >= 120, result
+    # The preset's rapid training makes 3000 steps enough. Seeds 0-4 x {1 thread, 2 threads}:
+    # 153.8-207.3 (median 188.5; seed 0: 153.8); random play 19-26 (benchmarks/test_thresholds.py).
+    assert result.mean >= 75, result
 
 
 def test_sb3_ppo_learns_cartpole_in_16000_steps() -> None:
     agent = rlzoo.train("sb3-ppo", "CartPole-v1", total_timesteps=16000, seed=0)
     result = rlzoo.evaluate(agent, n_episodes=10, seed=0)
-    assert result.mean >= 150, result  # measured: see the README's test table
+    # Seeds 0-4 on 1 thread and 0-3 with AVX2 kernels: 132.1-500 (median 455.3; seed 0: 486.6,
+    # 500); random play 19-26 (benchmarks/test_thresholds.py).
+    assert result.mean >= 60, result
 
 
 def test_sb3_sac_trains_on_pendulum_and_saves() -> None:
@@ -50,11 +54,26 @@ def test_seeded_training_is_reproducible() -> None:
     assert len(first.history.episodes) > 5
 
 
-def test_eval_every_keeps_the_best_weights() -> None:
-    agent = rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=4000, seed=1, eval_every=500, eval_episodes=5)
+class _CollapseAtTheEnd(Callback):
+    """Zeroes the weights when training ends, as DQN's late collapses do, but on every machine.
+
+    It runs before ``EvalEvery``'s end of training (user callbacks come first), so the final
+    evaluation sees the collapsed weights.
+    """
+
+    def on_training_end(self, agent) -> None:
+        agent.set_weights({name: value * 0 for name, value in agent.get_weights().items()})
+
+
+def test_eval_every_keeps_the_best_weights(trained_dqn) -> None:
+    _, path = trained_dqn
+    agent = rlzoo.load(path)
+    rlzoo.train(agent, total_timesteps=500, seed=1, eval_every=250, eval_episodes=5, callbacks=[_CollapseAtTheEnd()])
     means = [mean for _, mean, _ in agent.history.evaluations]
-    assert len(means) >= 8
-    assert means[-1] < max(means)  # measured: the last weights (148) are not the best (194)
+    # Whether training alone ends below its best differs by CPU, so the collapse is forced: the
+    # zeroed net always pushes one way (9.6); the learned one scored 139.2-203 at the first
+    # evaluation (benchmarks/test_thresholds.py, seeds 0-4 x {1 thread, 2 threads}).
+    assert len(means) >= 2 and means[-1] < max(means)
     # The restored weights reproduce the best evaluation exactly (same seed, same episodes).
     again = rlzoo.evaluate(agent, n_episodes=5, seed=1)
     assert again.mean == max(means)

@@ -20,7 +20,7 @@ from tf_keras.models import Sequential
 from rlzoo import checks
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback
-from rlzoo.errors import HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
 from .fast import FusedDQNStep
@@ -359,6 +359,28 @@ class KerasRL2DQN(Agent):
         self.dqn.target_model.save_weights(str(directory / "target_model.h5"))
 
     def read_payload(self, directory: pathlib.Path) -> None:
-        """HDF5 weights only: the model itself is rebuilt from the hyperparameters."""
-        self.model.load_weights(str(directory / "model.h5"))
-        self.dqn.target_model.load_weights(str(directory / "target_model.h5"))
+        """HDF5 weights only: the model itself is rebuilt from the hyperparameters, and the
+        files' weight shapes must match it (Keras would load some layers, then fail)."""
+        for model, name in ((self.model, "model.h5"), (self.dqn.target_model, "target_model.h5")):
+            _check_weight_shapes(model, directory / name)
+            model.load_weights(str(directory / name))
+
+
+def _check_weight_shapes(model: Any, path: pathlib.Path) -> None:
+    """Refuse an HDF5 weights file whose arrays differ in number or shape from ``model``'s."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as weights:
+            group = weights["model_weights"] if "model_weights" in weights else weights
+            saved = []
+            for layer in group.attrs["layer_names"]:
+                layer_group = group[layer.decode() if isinstance(layer, bytes) else layer]
+                for name in layer_group.attrs["weight_names"]:
+                    saved.append(tuple(layer_group[name.decode() if isinstance(name, bytes) else name].shape))
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ArtifactError(path.name, f"it is not a readable Keras HDF5 weights file ({type(exc).__name__}: {exc})") from None
+    built = [tuple(array.shape) for array in model.get_weights()]
+    if saved != built:
+        raise ArtifactError(path.name, f"its weight shapes {saved} do not fit the network built from rlzoo.json's "
+                                       f"hyperparameters (hidden_layers, dueling...): {built}")

@@ -16,7 +16,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     agents = [["AGENT", "EXTRA", "PROVIDED BY"]]
-    agents += [[a.name, f"rlzoo[{a.extra}]" if a.extra else "-", a.owner] for a in rlzoo.list_agents()]
+    agents += [[a.name, f"{a.distribution or 'rlzoo'}[{a.extra}]" if a.extra else "-", a.owner] for a in rlzoo.list_agents()]
     envs = [["ENV", "KIND", "EXTRA", "PROVIDED BY", "DESCRIPTION"]]
     envs += [[e.id, e.kind, f"rlzoo[{e.extra}]" if e.extra else "-", e.owner, e.description] for e in rlzoo.list_envs()]
     print(table(agents))
