@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-speed clean
 
 install: $(STAMP)
 
@@ -23,9 +23,18 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# The README's results: ~190 runs (10 seeds each), about 70 minutes of a 2-core machine.
+# Resumable: rerun it after an interruption. BENCH_ARGS passes flags through (--steps, --workers...).
+# A quick trial: make bench BENCH_ARGS="--seeds 2 --steps 500" BENCH_OUT=runs/bench-trial BENCH_REPORT=runs/bench-trial/report
+BENCH_OUT ?= runs/bench
+BENCH_REPORT ?= benchmarks/results
 bench: install
+	$(BIN)/rlzoo sweep benchmarks/grid.yml --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)
+
+bench-speed: install
+	$(BIN)/python benchmarks/sweep_speed.py
 	$(BIN)/python benchmarks/sb3_overhead.py
-	$(BIN)/python benchmarks/cli_seeds.py --agent sb3-dqn --env CartPole-v1 --seeds 0 1 2 3 4
 
 clean:
 	rm -rf $(VENV) runs build dist *.egg-info

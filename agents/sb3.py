@@ -34,9 +34,9 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 
 from rlzoo import checks
-from rlzoo.agent import Agent, env_identity
+from rlzoo.agent import Agent, env_identity, env_rng_state, set_env_rng_state
 from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 from rlzoo.files import unpack_limit, zip_size_problem
 
 from . import PRESETS_DIR
@@ -51,6 +51,9 @@ _ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
     "silu": torch.nn.SiLU,
 }
 _PAYLOAD = "sb3_model.zip"
+#: What an off-policy replay buffer holds, written to checkpoints as arrays (``next_observations``
+#: is ``None`` with ``optimize_memory_usage``).
+_BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
 
 
 def linear_schedule(initial: float) -> Callable[[float], float]:
@@ -476,6 +479,71 @@ class SB3Agent(Agent):
         if unknown:
             raise ArtifactError(_PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
         return keys
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def learn_until(self, timestep: int, callback: Callback | None = None, *, run_end: int | None = None) -> None:
+        """Train to ``timestep`` with SB3's schedules running over the whole run to ``run_end``.
+
+        SB3 computes its progress (for ``lin_`` schedules and DQN's exploration) as
+        ``1 - num_timesteps / end`` with ``end`` the end of the current ``learn()`` call;
+        pointing it at ``run_end`` makes a run trained in parts follow one schedule.
+        """
+        model = self.model
+        if run_end is not None:
+            progress = type(model)._update_current_progress_remaining
+            model._update_current_progress_remaining = lambda num_timesteps, _end: progress(model, num_timesteps, run_end)
+        try:
+            self.learn(timestep - self.num_timesteps, callback)
+        finally:
+            model.__dict__.pop("_update_current_progress_remaining", None)  # never saved with the model
+
+    def write_training_state(self, directory: pathlib.Path) -> None:
+        """The replay buffer's arrays (off-policy algorithms) and the action space's and envs'
+        generators. The optimizer state is in the payload (SB3's zip holds it)."""
+        import numpy as np
+
+        model = self.model
+        state: dict[str, Any] = {
+            "action_space_rng": model.action_space.np_random.bit_generator.state,
+            "env_rngs": [env_rng_state(env) for env in getattr(model.env, "envs", [])],
+            "replay_buffer": None,
+        }
+        buffer = getattr(model, "replay_buffer", None)
+        if buffer is not None:
+            arrays = {name: getattr(buffer, name) for name in _BUFFER_ARRAYS if isinstance(getattr(buffer, name, None), np.ndarray)}
+            if len(arrays) < len(_BUFFER_ARRAYS) - 1:  # a dict-observation buffer stores dicts of arrays
+                raise CheckpointError(directory, f"{type(buffer).__name__} replay buffers cannot be checkpointed yet")
+            rows = buffer.buffer_size if buffer.full else min(buffer.pos + 1, buffer.buffer_size)
+            with open(directory / "replay_buffer.npz", "wb") as handle:
+                np.savez(handle, **{name: array[:rows] for name, array in arrays.items()})
+            state["replay_buffer"] = {"pos": int(buffer.pos), "full": bool(buffer.full), "rows": rows}
+        (directory / "sb3_state.json").write_text(json.dumps(state))
+
+    def read_training_state(self, directory: pathlib.Path) -> None:
+        import numpy as np
+
+        model = self.model
+        state = json.loads((directory / "sb3_state.json").read_text())
+        saved = state["replay_buffer"]
+        if saved is not None:
+            buffer = model.replay_buffer
+            with np.load(directory / "replay_buffer.npz", allow_pickle=False) as arrays:
+                for name in arrays.files:
+                    target = getattr(buffer, name)
+                    if name not in _BUFFER_ARRAYS or target is None or arrays[name].shape[1:] != target.shape[1:] or len(arrays[name]) > len(target):
+                        raise CheckpointError(directory, f"replay buffer array {name!r} does not fit this agent's buffer")
+                    target[: len(arrays[name])] = arrays[name]
+            buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
+        model.action_space.np_random.bit_generator.state = state["action_space_rng"]
+        envs = getattr(model.env, "envs", [])
+        if len(envs) != len(state["env_rngs"]):
+            raise CheckpointError(directory, f"it was written with {len(state['env_rngs'])} envs, this agent has {len(envs)}")
+        model.env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
+        for env, rng_state in zip(envs, state["env_rngs"]):
+            set_env_rng_state(env, rng_state)
+        model._last_obs = model.env.reset()
+        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+
 
 
 def _quiet_logger(model: BaseAlgorithm) -> None:

@@ -68,7 +68,7 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     return presets
 
 
-def find_preset(factory: Any, env_id: str | None) -> Preset:
+def find_preset(factory: Any, env_id: str | None, preset: str | pathlib.Path | None = None) -> Preset:
     """The preset of ``factory``'s agent for ``env_id``, or an empty one.
 
     Parameters
@@ -77,12 +77,44 @@ def find_preset(factory: Any, env_id: str | None) -> Preset:
         An agent factory; its ``preset_file`` attribute (if any) names the YAML file.
     env_id:
         The env's registered id (``None`` for an unregistered env: no preset).
+    preset:
+        Another preset file to read instead (e.g. one written by ``rlzoo tune``), or a
+        name: ``"recipe"`` reads ``<agent>.recipe.yml`` beside the agent's own file. A file
+        given here must hold ``env_id``.
 
     Returns
     -------
     Preset
     """
+    if preset is not None:
+        return _preset_from(named_preset_file(factory, preset), env_id)
     path = getattr(factory, "preset_file", None)
     if path is None or env_id is None or not pathlib.Path(path).exists():
         return Preset({}, {})
     return load_presets(pathlib.Path(path)).get(env_id, Preset({}, {}))
+
+
+def named_preset_file(factory: Any, preset: str | pathlib.Path) -> pathlib.Path:
+    """The file ``preset`` names: a path to a YAML file, or a name ``N`` for the file
+    ``<stem>.N.yml`` beside the agent's own preset file ``<stem>.yml``."""
+    path = pathlib.Path(preset)
+    if path.suffix in (".yml", ".yaml") or path.exists():
+        if not path.is_file():
+            raise RLZooError(f"preset file {path} does not exist: pass a YAML file such as the best_preset.yml that rlzoo tune writes")
+        return path
+    own = getattr(factory, "preset_file", None)
+    if own is None:
+        raise RLZooError(f"no preset named {preset!r}: this agent has no preset files, pass a .yml path")
+    own = pathlib.Path(own)
+    named = own.with_suffix(f".{preset}.yml")
+    if not named.is_file():
+        names = sorted(p.name[len(own.stem) + 1 : -len(".yml")] for p in own.parent.glob(f"{own.stem}.*.yml"))
+        raise RLZooError(f"no preset named {preset!r} and no such file: valid names are {', '.join(names) or 'none'}, or pass a .yml path")
+    return named
+
+
+def _preset_from(path: pathlib.Path, env_id: str | None) -> Preset:
+    presets = load_presets(path.resolve())
+    if env_id not in presets:
+        raise RLZooError(f"preset file {path} has no entry for env {env_id!r}: it has {', '.join(map(str, presets)) or 'none'}")
+    return presets[env_id]

@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -349,7 +350,7 @@ def check_seed(seed: Any) -> None:
         raise ArgumentError(f"seed must be None or an int from 0 to 2**32 - 1, got {checks.shown(seed)}")
 
 
-def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: Any) -> Agent:
+def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os.PathLike[str] | None = None, **hyperparams: Any) -> Agent:
     """Build a registered agent on an env.
 
     Parameters
@@ -361,6 +362,10 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
     seed:
         Seeds Python, NumPy and the backend before the agent is built, so weights and
         training are reproducible.
+    preset:
+        A preset YAML file to take the hyperparameters and training settings from instead
+        of the agent's own (such as ``best_preset.yml`` from ``rlzoo tune``), or a preset
+        name (``"recipe"``: the agent's ``<agent>.recipe.yml``).
     **hyperparams:
         Override the preset for (agent, env) where one exists, else the backend's defaults.
         ``frame_stack=k`` (any backend) makes observations the last k frames.
@@ -384,8 +389,8 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
     seed = None if seed is None else int(seed)  # Python's random.seed refuses NumPy ints
     factory = get_agent(name)
     env = as_single_agent_env(env)
-    preset = find_preset(factory, env_identity(env)[0])
-    settings = {**preset.hyperparams, **hyperparams}
+    found = find_preset(factory, env_identity(env)[0], preset)
+    settings = {**found.hyperparams, **hyperparams}
     frame_stack = settings.pop("frame_stack", 1)  # every backend: an env wrapper, not the backend's job
     problem = checks.integer(1)(frame_stack)
     if problem is not None:
@@ -396,7 +401,7 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, **hyperparams: A
         seed_everything(seed)
     agent = factory(env, seed=seed, **settings)
     agent.frame_stack = frame_stack
-    agent.train_defaults = dict(preset.train)
+    agent.train_defaults = dict(found.train)
     if frame_stack > 1:
         agent.hyperparams["frame_stack"] = frame_stack  # recorded, so load stacks frames again
     agent.name = name

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from rlzoo import checks
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
-from rlzoo.errors import ArgumentError
+from rlzoo.checkpoint import Checkpoint, EvalState, RunSettings, read_checkpoint, write_checkpoint
 from rlzoo.checks import shown
+from rlzoo.errors import ArgumentError
 from rlzoo.registry import as_single_agent_env, check_seed, make_agent, make_env
 
 
@@ -23,6 +25,9 @@ def train(
     progress_bar: bool = False,
     eval_every: int | None = None,
     eval_episodes: int | None = None,
+    checkpoint_every: int | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    checkpoint_notes: dict[str, Any] | None = None,
     **hyperparams: Any,
 ) -> Agent:
     """Train an agent; the same loop contract, logging and best-weights rule for every backend.
@@ -50,6 +55,16 @@ def train(
         turns it off.
     eval_episodes:
         Episodes per periodic evaluation (the preset's, else 10).
+    checkpoint_every:
+        Write a checkpoint to ``checkpoint_dir`` whenever ``agent.num_timesteps`` passes a
+        multiple of this (``None`` or 0: none); :func:`resume` continues the run from it.
+        Training then runs in parts between checkpoints, which trains exactly as one part
+        would.
+    checkpoint_dir:
+        The checkpoint folder (required with ``checkpoint_every``); only the latest
+        checkpoint is kept.
+    checkpoint_notes:
+        JSON values stored with each checkpoint (``RunSettings.notes``), for the caller.
     **hyperparams:
         Hyperparameters for building the agent (only when ``agent`` is a name).
 
@@ -58,16 +73,25 @@ def train(
     Agent
         The trained agent; ``agent.history`` has every training episode.
 
+    A callback's ``on_step`` returning ``False`` stops training there: the agent keeps the
+    weights trained so far (no final evaluation, no best-weights swap) and no checkpoint
+    is written at that step. An exception raised inside training (``KeyboardInterrupt``
+    too) reaches the caller; the agent's ``num_timesteps`` and history then count the
+    steps done, and it can be saved or trained further.
+
     Raises
     ------
     ArgumentError: an argument of the wrong kind (``total_timesteps`` must be an int >= 1,
-        ``eval_every`` an int >= 0, ``eval_episodes`` an int >= 1, ``seed`` None or an int >= 0).
+        ``eval_every`` and ``checkpoint_every`` ints >= 0, ``eval_episodes`` an int >= 1,
+        ``seed`` None or an int >= 0).
     HyperparameterError: a bad hyperparameter (when ``agent`` is a name).
     TrainingDivergedError: training met a non-finite observation, reward, loss or weight.
     """
     check_seed(seed)  # every argument is checked before the agent is built or changed
     seed = None if seed is None else int(seed)
-    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes)
+    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
+    if checkpoint_every and checkpoint_dir is None:
+        raise ArgumentError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
     callbacks = list(callbacks)
     for callback in callbacks:
         if not isinstance(callback, Callback):
@@ -95,15 +119,94 @@ def train(
     _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes)  # the preset's too
     total_timesteps = int(total_timesteps)
 
+    settings = RunSettings(
+        end_timestep=agent.num_timesteps + total_timesteps,
+        eval_every=int(eval_every),
+        eval_episodes=int(eval_episodes),
+        eval_seed=seed,
+        checkpoint_every=int(checkpoint_every or 0),
+        notes=dict(checkpoint_notes or {}),
+    )
+    return _run(agent, settings, callbacks, progress_bar, checkpoint_dir, None)
+
+
+def resume(
+    checkpoint: str | os.PathLike[str] | Checkpoint,
+    *,
+    callbacks: Iterable[Callback] = (),
+    progress_bar: bool = False,
+) -> Agent:
+    """Continue a run from its latest checkpoint to the ``total_timesteps`` it was started with.
+
+    Parameters
+    ----------
+    checkpoint:
+        The ``checkpoint_dir`` of a :func:`train` call, or a checkpoint already read by
+        :func:`rlzoo.checkpoint.read_checkpoint`.
+    callbacks:
+        :class:`rlzoo.callbacks.Callback` objects called during training.
+    progress_bar:
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Agent
+        The trained agent, as :func:`train` returns it; new checkpoints keep going to the
+        same folder.
+    """
+    if not isinstance(checkpoint, Checkpoint):
+        checkpoint = read_checkpoint(checkpoint)
+    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state)
+
+
+class _StopWatch(CallbackList):
+    """Calls its callbacks and remembers whether one asked to stop."""
+
+    stopped = False
+
+    def on_step(self, agent: Agent) -> bool:
+        keep_going = super().on_step(agent)
+        self.stopped = self.stopped or not keep_going
+        return keep_going
+
+
+def _run(
+    agent: Agent,
+    settings: RunSettings,
+    callbacks: Iterable[Callback],
+    progress_bar: bool,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    eval_state: EvalState | None,
+) -> Agent:
+    """Train ``agent`` to ``settings.end_timestep``, in parts between checkpoints."""
+    evaluator = None
     hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
-    if eval_every:
-        hooks.append(EvalEvery(lambda: _eval_env(agent), int(eval_every), int(eval_episodes), seed=seed))
+    if settings.eval_every:
+        evaluator = EvalEvery(lambda: _eval_env(agent), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed)
+        hooks.append(evaluator)
     if progress_bar:
         hooks.append(ProgressBar())
-    callback = CallbackList(hooks)
-    callback.on_training_start(agent, total_timesteps)
-    agent.learn(total_timesteps, callback)
-    callback.on_training_end(agent)
+    callback = _StopWatch(hooks)
+    end, every = settings.end_timestep, settings.checkpoint_every
+    callback.on_training_start(agent, max(end - agent.num_timesteps, 0))
+    if evaluator is not None and eval_state is not None:
+        evaluator.next_eval, evaluator.last_eval = eval_state.next_eval, eval_state.last_eval
+        evaluator.best_mean, evaluator.best_timestep = eval_state.best_mean, eval_state.best_timestep
+        evaluator.best_weights = eval_state.best_weights
+    while agent.num_timesteps < end and not callback.stopped:
+        before = agent.num_timesteps
+        part_end = min(end, (before // every + 1) * every) if every else end
+        agent.learn_until(part_end, callback, run_end=end)
+        if every and not callback.stopped:
+            assert checkpoint_dir is not None
+            write_checkpoint(checkpoint_dir, agent, settings, _eval_state(evaluator))
+        if agent.num_timesteps == before:  # a backend that made no progress would loop forever
+            break
+    for hook in hooks:
+        if hook is evaluator and callback.stopped:
+            evaluator.env.close()  # stopped early: keep the weights trained so far, no final evaluation
+        else:
+            hook.on_training_end(agent)
     return agent
 
 
@@ -112,6 +215,7 @@ _RULES: dict[str, checks.Rule] = {
     "total_timesteps": checks.integer(1),
     "eval_every": checks.integer(0),
     "eval_episodes": checks.integer(1),
+    "checkpoint_every": checks.integer(0),
 }
 
 
@@ -121,6 +225,12 @@ def _check_numbers(**arguments: Any) -> None:
         problem = None if value is None else _RULES[name](value)
         if problem is not None:
             raise ArgumentError(f"{name}={shown(value)}: {problem}")
+
+
+def _eval_state(evaluator: EvalEvery | None) -> EvalState | None:
+    if evaluator is None:
+        return None
+    return EvalState(evaluator.next_eval, evaluator.last_eval, evaluator.best_mean, evaluator.best_timestep, evaluator.best_weights)
 
 
 def _eval_env(agent: Agent) -> Any:

@@ -34,6 +34,7 @@ def test_wheel_has_only_the_rlzoo_package_at_top_level(wheel) -> None:
     assert "rlzoo/envs/__init__.py" in names
     assert "rlzoo/agents/sb3.py" in names
     assert "rlzoo/agents/presets/sb3-dqn.yml" in names
+    assert "rlzoo/tuning/study.py" in names and "rlzoo/agents/presets/kerasrl2-dqn.recipe.yml" in names
 
 
 def test_wheel_declares_the_console_script_and_plugin_groups(wheel) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import pathlib
 from typing import Any, ClassVar
@@ -18,9 +19,9 @@ from tf_keras.layers import Dense, Flatten
 from tf_keras.models import Sequential
 
 from rlzoo import checks
-from rlzoo.agent import Agent
+from rlzoo.agent import Agent, env_rng_state, set_env_rng_state
 from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
 from .fast import FusedDQNStep
@@ -323,6 +324,7 @@ class KerasRL2DQN(Agent):
                     raise _non_finite_step(self.num_timesteps, observation, 0.0, "reset")
             else:
                 observation = next_observation
+            self._observation = observation  # consistent if a callback raises (KeyboardInterrupt)
             if not callback.on_step(self):
                 break
         self._observation = observation
@@ -364,6 +366,53 @@ class KerasRL2DQN(Agent):
         for model, name in ((self.model, "model.h5"), (self.dqn.target_model, "target_model.h5")):
             _check_weight_shapes(model, directory / name)
             model.load_weights(str(directory / name))
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _optimizer(self) -> Any:
+        """The Adam that trains the online model: the fused step's, else keras-rl2's compiled one."""
+        if self.fused is not None:
+            return self.fused.optimizer
+        trainable = self.dqn.trainable_model
+        if not trainable.optimizer.optimizer.weights:  # keras-rl2 creates Adam's slots on its first update
+            trainable._make_train_function()
+        return trainable.optimizer.optimizer
+
+    def write_training_state(self, directory: pathlib.Path) -> None:
+        """The replay memory, Adam's slots and step counter, and the env's generator."""
+        memory = self.memory
+        with open(directory / "memory.npz", "wb") as handle:
+            np.savez(
+                handle,
+                observations=memory.observations[: memory.nb_entries],
+                next_observations=memory.next_observations[: memory.nb_entries],
+                actions=memory.actions[: memory.nb_entries],
+                rewards=memory.rewards[: memory.nb_entries],
+                terminated=memory.terminated[: memory.nb_entries],
+            )
+        with open(directory / "optimizer.npz", "wb") as handle:
+            np.savez(handle, *self._optimizer().get_weights())
+        state = {"memory_next": memory._next, "memory_entries": memory.nb_entries, "env_rng": env_rng_state(self.env)}
+        (directory / "kerasrl2_state.json").write_text(json.dumps(state))
+
+    def read_training_state(self, directory: pathlib.Path) -> None:
+        memory = self.memory
+        state = json.loads((directory / "kerasrl2_state.json").read_text())
+        entries = int(state["memory_entries"])
+        if not 0 <= entries <= memory.limit or not 0 <= int(state["memory_next"]) < memory.limit:
+            raise CheckpointError(directory, f"its replay memory ({entries} entries) does not fit memory_limit={memory.limit}")
+        with np.load(directory / "memory.npz", allow_pickle=False) as arrays:
+            for name in ("observations", "next_observations", "actions", "rewards", "terminated"):
+                target = getattr(memory, name)
+                if arrays[name].shape != (entries, *target.shape[1:]):
+                    raise CheckpointError(directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}")
+                target[:entries] = arrays[name]
+        memory.nb_entries, memory._next = entries, int(state["memory_next"])
+        optimizer = self._optimizer()
+        with np.load(directory / "optimizer.npz", allow_pickle=False) as arrays:
+            optimizer.set_weights([arrays[f"arr_{i}"] for i in range(len(arrays.files))])
+        set_env_rng_state(self.env, state["env_rng"])
+        self._observation, _ = self.env.reset()  # a new episode, drawn from the restored generator
+        self._episode_return, self._episode_length = 0.0, 0
 
 
 def _check_weight_shapes(model: Any, path: pathlib.Path) -> None:

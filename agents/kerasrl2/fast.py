@@ -62,6 +62,7 @@ class FusedDQNStep:
         loss = tf.reduce_mean(huber_loss(returns, q0, dqn.delta_clip))
 
         optimizer = tf_keras.optimizers.legacy.Adam(learning_rate=learning_rate)
+        self.optimizer = optimizer  # its slots are part of a checkpoint
         train = tf.group(*optimizer.get_updates(loss=loss, params=model.trainable_weights))
         if dqn.target_model_update < 1:
             with tf.control_dependencies([train]):  # the soft update reads the new online weights

@@ -1,0 +1,155 @@
+"""Hyperparameter tuning with Optuna: ``rlzoo.tune`` and ``rlzoo tune``.
+
+- :mod:`rlzoo.tuning.spaces`: search spaces per backend (YAML overrides).
+- :mod:`rlzoo.tuning.objective`: one trial (sample, train on K seeds, report evaluations).
+- :mod:`rlzoo.tuning.study`: the named study in its storage, worker processes, cleanup of
+  trials whose process died.
+- :mod:`rlzoo.tuning.outputs`: best preset YAML, summary, plots.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+from typing import Any
+
+from rlzoo.errors import UnknownAgentError
+from rlzoo.registry import list_agents, make_env
+from rlzoo.tuning.objective import TrialSettings
+from rlzoo.tuning.spaces import space_for
+from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneResult:
+    """What :func:`tune` leaves behind.
+
+    Attributes
+    ----------
+    study_name, storage: where the study lives (pass them to ``optuna.load_study``).
+    folder: the study's output folder.
+    counts: trials by state (``COMPLETE``, ``PRUNED``, ``FAIL``, ...), all processes' together.
+    best_value: the best complete trial's objective, or ``None``.
+    best_hyperparams: its hyperparameters (preset merged with the sample), or ``None``.
+    preset: the best preset YAML, or ``None`` if no trial completed.
+    summary: the Markdown summary.
+    plots: the PNG plots written.
+    """
+
+    study_name: str
+    storage: str
+    folder: pathlib.Path
+    counts: dict[str, int]
+    best_value: float | None
+    best_hyperparams: dict[str, Any] | None
+    preset: pathlib.Path | None
+    summary: pathlib.Path
+    plots: list[pathlib.Path]
+
+
+def study_folder(out: str | pathlib.Path, study_name: str) -> pathlib.Path:
+    """``out/<study name>``, the name made safe as one folder name."""
+    return pathlib.Path(out) / re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
+
+
+def tune(
+    agent: str,
+    env: str,
+    *,
+    trials: int | None = 20,
+    steps: int | None = None,
+    timeout: float | None = None,
+    out: str | pathlib.Path = "runs/tune",
+    storage: str | None = None,
+    study_name: str | None = None,
+    sampler: Any = "tpe",
+    pruner: Any = "median",
+    seeds_per_trial: int = 1,
+    n_jobs: int = 1,
+    space: str | pathlib.Path | dict[str, Any] | None = None,
+    eval_every: int | None = None,
+    eval_episodes: int | None = None,
+    seed: int | None = None,
+) -> TuneResult:
+    """Tune an agent's hyperparameters on an env with Optuna, then write the best preset,
+    a summary and plots into ``out/<study name>/``.
+
+    Running it again with the same storage and study name continues the study; running it
+    from several processes or machines at once makes them share it.
+
+    Parameters
+    ----------
+    agent, env:
+        A registered agent name and an env id.
+    trials:
+        Trials *each worker process* runs in this call (``n_jobs * trials`` in all), on top
+        of those the study already has. ``None``: until ``timeout``.
+    steps:
+        Training steps per seed of a trial (default: the preset's).
+    timeout:
+        Seconds after which workers start no new trial.
+    out:
+        The output root; the study's folder is ``out/<study name>``.
+    storage:
+        An SQLAlchemy URL or a journal file (``journal:PATH``, ``PATH.log``); default
+        ``sqlite:///<out>/study.db``.
+    study_name:
+        Default ``"<agent>__<env>"``.
+    sampler, pruner:
+        Names (``"tpe"``, ``"random"``; ``"median"``, ``"halving"``, ``"hyperband"``,
+        ``"none"``) or Optuna objects.
+    seeds_per_trial:
+        Each trial trains on seeds 0..K-1 (the same for every trial) and scores the mean.
+    n_jobs:
+        Worker processes, each with one intra-op thread.
+    space:
+        A YAML file or dict merged over the backend's search space
+        (:mod:`rlzoo.tuning.spaces`).
+    eval_every, eval_episodes:
+        Periodic evaluation of each trial (default: the preset's, else every steps // 10
+        steps over 5 episodes).
+    seed:
+        Seeds the sampler (offset per worker); ``None``: random.
+
+    Returns
+    -------
+    TuneResult
+    """
+    from rlzoo.tuning import outputs
+
+    import_optuna()
+    known = [entry.name for entry in list_agents()]
+    if agent not in known:
+        raise UnknownAgentError(agent, known, "rlzoo list shows them all")
+    make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
+    for name, value in {"trials": trials, "steps": steps, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
+                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout}.items():  # fmt: skip
+        if value is not None and value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+    if trials is None and timeout is None:
+        raise ValueError("give trials, timeout or both: without either the study never ends")
+    study_name = study_name or f"{agent}__{env}"
+    folder = study_folder(out, study_name)
+    storage = storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}"
+    config = StudyConfig(storage, study_name, sampler, pruner, seed)
+    settings = TrialSettings(agent, env, space_for(agent, space), steps, tuple(range(seeds_per_trial)), eval_every, eval_episodes)
+    run_workers(config, settings, trials, timeout, n_jobs)
+
+    study = open_study(config)
+    best = outputs.best_trial(study)
+    folder.mkdir(parents=True, exist_ok=True)
+    return TuneResult(
+        study_name=study_name,
+        storage=storage,
+        folder=folder,
+        counts=outputs.count_states(study),
+        best_value=None if best is None else best.value,
+        best_hyperparams=None if best is None else best.user_attrs["hyperparams"],
+        preset=outputs.write_preset(study, env, folder / "best_preset.yml"),
+        summary=outputs.write_summary(study, folder / "summary.md"),
+        plots=outputs.write_plots(study, folder),
+    )
+
+
+__all__ = ["TuneResult", "tune"]
