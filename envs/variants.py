@@ -16,7 +16,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from .cartpole import CartPoleVariantEnv
+from rlzoo import checks
+
+from .cartpole import CartPoleVariantEnv, checked
 from .vector import CartPoleVariantVectorEnv
 from .wrappers import HideVelocities, HideVelocitiesVector, NoisyObservation, NoisyObservationVector
 
@@ -81,6 +83,10 @@ def random_physics_vector(
 
 
 def _ranges(cart_mass: Any, pole_mass: Any, pole_length: Any, force: Any) -> dict[str, tuple[float, float]]:
+    pair = checks.ordered_pair(positive=True)
+    kwargs = {"cart_mass": cart_mass, "pole_mass": pole_mass, "pole_length": pole_length, "force": force}
+    for name, value in kwargs.items():
+        checked(name, value, pair)
     return {"masscart": tuple(cart_mass), "masspole": tuple(pole_mass), "length": tuple(pole_length), "force_mag": tuple(force)}
 
 
