@@ -16,8 +16,8 @@ import inspect
 import io
 import json
 import math
-import pickle
 import pathlib
+import pickle
 import types
 import typing
 import zipfile
@@ -108,7 +108,13 @@ def _rate(value: Any) -> str | None:
 def _train_freq(value: Any) -> str | None:
     if checks.is_int(value) and value >= 1:
         return None
-    if isinstance(value, (list, tuple)) and len(value) == 2 and checks.is_int(value[0]) and value[0] >= 1 and value[1] in ("step", "episode"):
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and checks.is_int(value[0])
+        and value[0] >= 1
+        and value[1] in ("step", "episode")
+    ):
         return None
     return "must be an int >= 1, or [n, 'step' or 'episode'] with n an int >= 1"
 
@@ -186,7 +192,13 @@ def _matches(value: Any, annotation: Any) -> bool:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         return any(_matches(value, option) for option in typing.get_args(annotation))
-    simple = {type(None): lambda v: v is None, bool: lambda v: isinstance(v, bool), int: checks.is_int, float: checks.is_number, str: lambda v: isinstance(v, str)}
+    simple = {
+        type(None): lambda v: v is None,
+        bool: lambda v: isinstance(v, bool),
+        int: checks.is_int,
+        float: checks.is_number,
+        str: lambda v: isinstance(v, str),
+    }
     if annotation in simple:
         return simple[annotation](value)
     if annotation is dict or origin is dict:
@@ -201,7 +213,16 @@ def _matches(value: Any, annotation: Any) -> bool:
 def _describe(annotation: Any) -> str:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         return " or ".join(dict.fromkeys(_describe(option) for option in typing.get_args(annotation)))
-    names = {type(None): "None", bool: "a bool", int: "an int", float: "a number", str: "a string", dict: "a dict", list: "a list", tuple: "a list"}
+    names = {
+        type(None): "None",
+        bool: "a bool",
+        int: "an int",
+        float: "a number",
+        str: "a string",
+        dict: "a dict",
+        list: "a list",
+        tuple: "a list",
+    }
     origin = typing.get_origin(annotation)
     if origin is collections.abc.Callable:
         return "a schedule 'lin_<x>'"
@@ -328,7 +349,9 @@ class SB3Agent(Agent):
         name, settings = self.registered_name(), self.hyperparams
         policy = settings.get("policy", "MlpPolicy")
         if not isinstance(policy, str) or policy not in self.algorithm.policy_aliases:
-            raise HyperparameterError(name, "policy", problem=f"must be one of {', '.join(map(repr, self.algorithm.policy_aliases))}", value=policy)
+            raise HyperparameterError(
+                name, "policy", problem=f"must be one of {', '.join(map(repr, self.algorithm.policy_aliases))}", value=policy
+            )
         parameters = inspect.signature(self.algorithm.__init__).parameters
         _check_values(name, {k: v for k, v in settings.items() if k != "policy"}, parameters, _RANGES)
         policy_kwargs = settings.get("policy_kwargs") or {}
@@ -336,17 +359,24 @@ class SB3Agent(Agent):
         valid = set(policy_parameters) - _POLICY_RESERVED
         for key in policy_kwargs:
             if key not in valid:
-                raise HyperparameterError(name, f"policy_kwargs.{key}", sorted(f"policy_kwargs.{v}" for v in valid), f"unknown {policy} argument")
+                raise HyperparameterError(
+                    name, f"policy_kwargs.{key}", sorted(f"policy_kwargs.{v}" for v in valid), f"unknown {policy} argument"
+                )
         _check_values(name, policy_kwargs, policy_parameters, _POLICY_RANGES, prefix="policy_kwargs.")
         if issubclass(self.algorithm, stable_baselines3.PPO):  # PPO splits each rollout into minibatches
             defaults = {key: parameter.default for key, parameter in parameters.items()}
             n_steps, batch_size = settings.get("n_steps", defaults["n_steps"]), settings.get("batch_size", defaults["batch_size"])
             rollout = n_steps * settings.get("n_envs", 1)
             if rollout < 2:
-                raise HyperparameterError(name, "n_steps", problem=f"must be such that n_steps * n_envs > 1 for PPO (here {rollout})", value=n_steps)
+                raise HyperparameterError(
+                    name, "n_steps", problem=f"must be such that n_steps * n_envs > 1 for PPO (here {rollout})", value=n_steps
+                )
             if not 2 <= batch_size <= rollout:
                 raise HyperparameterError(
-                    name, "batch_size", problem=f"must be an int from 2 to n_steps * n_envs for PPO (the rollout, here {rollout})", value=batch_size
+                    name,
+                    "batch_size",
+                    problem=f"must be an int from 2 to n_steps * n_envs for PPO (the rollout, here {rollout})",
+                    value=batch_size,
                 )
 
     def _build(self, env: gym.Env) -> BaseAlgorithm:
@@ -359,7 +389,9 @@ class SB3Agent(Agent):
             model = self.algorithm(policy, training_env, seed=self.seed, verbose=0, **kwargs)
         except (AssertionError, ValueError, TypeError, KeyError, MemoryError, RuntimeError) as exc:  # SB3's and torch's on bad settings
             raise HyperparameterError(
-                self.registered_name(), "hyperparameters", problem=f"Stable-Baselines3's {self.algorithm.__name__} refused them: {type(exc).__name__}: {exc}"
+                self.registered_name(),
+                "hyperparameters",
+                problem=f"Stable-Baselines3's {self.algorithm.__name__} refused them: {type(exc).__name__}: {exc}",
             ) from exc
         _quiet_logger(model)
         return model
@@ -376,7 +408,9 @@ class SB3Agent(Agent):
         try:
             return make_vec_env(lambda: gym.make(spec), n_envs=n_envs, seed=self.seed)
         except ValueError as exc:  # a wrapper Gymnasium cannot recreate from the spec
-            raise IncompatibleEnvError(f"n_envs={n_envs} needs copies of the env, and Gymnasium cannot rebuild it from its spec: {exc}") from None
+            raise IncompatibleEnvError(
+                f"n_envs={n_envs} needs copies of the env, and Gymnasium cannot rebuild it from its spec: {exc}"
+            ) from None
 
     def set_env(self, env: gym.Env) -> None:
         """Continue on ``env``, as ``n_envs`` copies like the env the agent was built on (SB3 requires the same count)."""
@@ -482,29 +516,38 @@ class SB3Agent(Agent):
         expected = self._saved_keys()
         missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
         if missing or extra:
-            raise ArtifactError(_PAYLOAD, (
-                f"it is not an SB3 {algorithm} model as rlzoo.json says (it lacks {', '.join(missing) or 'nothing'}; "
-                f"it has {', '.join(extra) or 'nothing'} more); was it saved by another algorithm or another "
-                f"stable-baselines3 than {stable_baselines3.__version__}?"
-            ))
+            raise ArtifactError(
+                _PAYLOAD,
+                (
+                    f"it is not an SB3 {algorithm} model as rlzoo.json says (it lacks {', '.join(missing) or 'nothing'}; "
+                    f"it has {', '.join(extra) or 'nothing'} more); was it saved by another algorithm or another "
+                    f"stable-baselines3 than {stable_baselines3.__version__}?"
+                ),
+            )
         built = {name: tuple(tensor.shape) for name, tensor in self.model.policy.state_dict().items()}
         saved = {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()}
         if saved != built:
             differences = [
                 f"{name}: {saved.get(name, 'absent')} in the file, {built.get(name, 'absent')} as built"
-                for name in sorted(set(saved) | set(built)) if saved.get(name) != built.get(name)
+                for name in sorted(set(saved) | set(built))
+                if saved.get(name) != built.get(name)
             ]
-            raise ArtifactError(_PAYLOAD, (
-                f"its policy weights do not fit the {algorithm} policy built from rlzoo.json's hyperparameters "
-                f"(policy_kwargs, net_arch...): {'; '.join(differences[:3])}{'; ...' if len(differences) > 3 else ''}"
-            ))
+            raise ArtifactError(
+                _PAYLOAD,
+                (
+                    f"its policy weights do not fit the {algorithm} policy built from rlzoo.json's hyperparameters "
+                    f"(policy_kwargs, net_arch...): {'; '.join(differences[:3])}{'; ...' if len(differences) > 3 else ''}"
+                ),
+            )
         return data
 
     def _pickled_keys(self, data: dict[str, Any]) -> list[str]:
         keys = [key for key, value in data.items() if isinstance(value, dict) and ":serialized:" in value]
         unknown = [key for key in keys if not hasattr(self.model, key)]
         if unknown:
-            raise ArtifactError(_PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
+            raise ArtifactError(
+                _PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them"
+            )
         return keys
 
     # -- checkpoints ----------------------------------------------------------------------
@@ -557,7 +600,12 @@ class SB3Agent(Agent):
             with np.load(directory / "replay_buffer.npz", allow_pickle=False) as arrays:
                 for name in arrays.files:
                     target = getattr(buffer, name)
-                    if name not in _BUFFER_ARRAYS or target is None or arrays[name].shape[1:] != target.shape[1:] or len(arrays[name]) > len(target):
+                    if (
+                        name not in _BUFFER_ARRAYS
+                        or target is None
+                        or arrays[name].shape[1:] != target.shape[1:]
+                        or len(arrays[name]) > len(target)
+                    ):
                         raise CheckpointError(directory, f"replay buffer array {name!r} does not fit this agent's buffer")
                     target[: len(arrays[name])] = arrays[name]
             buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
@@ -566,11 +614,10 @@ class SB3Agent(Agent):
         if len(envs) != len(state["env_rngs"]):
             raise CheckpointError(directory, f"it was written with {len(state['env_rngs'])} envs, this agent has {len(envs)}")
         model.env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
-        for env, rng_state in zip(envs, state["env_rngs"]):
+        for env, rng_state in zip(envs, state["env_rngs"], strict=True):
             set_env_rng_state(env, rng_state)
         model._last_obs = model.env.reset()
         model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
-
 
 
 def _quiet_logger(model: BaseAlgorithm) -> None:

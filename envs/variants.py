@@ -28,7 +28,8 @@ def noisy(noise_std: float = 0.1, render_mode: str | None = None) -> gym.Env:
 
     | | |
     |---|---|
-    | Observation Space | ``Box(-inf, inf, (4,))``: cart position, cart velocity, pole angle, pole angular velocity, each plus ``N(0, noise_std^2)`` |
+    | Observation Space | ``Box(-inf, inf, (4,))``: cart position, cart velocity, pole angle, pole angular velocity, |
+    | | each plus ``N(0, noise_std^2)`` |
     | Arguments | ``noise_std=0.1`` |
     """
     return NoisyObservation(CartPoleVariantEnv(render_mode=render_mode), noise_std)
@@ -65,7 +66,8 @@ def random_physics(
     |---|---|
     | Starting State | as CartPole, plus parameters drawn uniformly per episode from the ranges below |
     | Info | ``masscart``, ``masspole``, ``length`` (half the pole), ``force_mag``: this episode's values |
-    | Arguments | ``cart_mass=(0.5, 1.5)`` kg, ``pole_mass=(0.05, 0.2)`` kg, ``pole_length=(0.25, 0.75)`` m (half length), ``force=(7.5, 12.5)`` N |
+    | Arguments | ``cart_mass=(0.5, 1.5)`` kg, ``pole_mass=(0.05, 0.2)`` kg, |
+    | | ``pole_length=(0.25, 0.75)`` m (half length), ``force=(7.5, 12.5)`` N |
     """
     return CartPoleVariantEnv(randomize=_ranges(cart_mass, pole_mass, pole_length, force), render_mode=render_mode)
 

@@ -104,7 +104,9 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> pathlib.Path | None:
     return path
 
 
-def write_checkpoint(directory: str | os.PathLike[str], agent: Agent, settings: RunSettings, eval_state: EvalState | None = None) -> pathlib.Path:
+def write_checkpoint(
+    directory: str | os.PathLike[str], agent: Agent, settings: RunSettings, eval_state: EvalState | None = None
+) -> pathlib.Path:
     """Write a checkpoint of ``agent`` into ``directory``, atomically, replacing the previous one.
 
     Parameters
@@ -239,7 +241,11 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
 
 
 def _check_manifest(manifest: Any) -> None:
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int) or isinstance(manifest.get("format_version"), bool):
+    if (
+        not isinstance(manifest, dict)
+        or not isinstance(manifest.get("format_version"), int)
+        or isinstance(manifest.get("format_version"), bool)
+    ):
         raise CheckpointError(MANIFEST, "not a checkpoint written by rlzoo")
     if not 1 <= manifest["format_version"] <= FORMAT_VERSION:
         raise CheckpointError(MANIFEST, f"format version {manifest['format_version']} is not one this rlzoo reads (1 to {FORMAT_VERSION})")
@@ -288,7 +294,9 @@ def _set_rng_states(state: dict[str, Any], arrays_path: pathlib.Path) -> None:
     random.setstate((version, tuple(internal), gauss))
     with np.load(arrays_path, allow_pickle=False) as arrays:
         numpy_state = state["numpy"]
-        np.random.set_state((numpy_state["kind"], arrays["numpy_keys"], numpy_state["pos"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
+        np.random.set_state(
+            (numpy_state["kind"], arrays["numpy_keys"], numpy_state["pos"], numpy_state["has_gauss"], numpy_state["cached_gaussian"])
+        )
         if state["torch"]:
             import torch
 
@@ -312,7 +320,7 @@ def _flatten(value: Any, arrays: dict[str, np.ndarray]) -> Any:
 
 
 def _unflatten(structure: dict[str, Any], arrays: Any) -> Any:
-    (kind, content), = structure.items()
+    ((kind, content),) = structure.items()
     if kind == "dict":
         return {key: _unflatten(item, arrays) for key, item in content}
     if kind in ("list", "tuple"):

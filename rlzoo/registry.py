@@ -154,8 +154,7 @@ def _add_agent(entry: AgentEntry, from_plugin: bool) -> None:
         _agent_conflicts.setdefault(entry.name, [existing]).append(entry)
     else:
         raise DuplicateNameError(
-            f"agent {entry.name!r} is already registered by {existing.owner}; {entry.owner} tried to register it "
-            "again: choose another name"
+            f"agent {entry.name!r} is already registered by {existing.owner}; {entry.owner} tried to register it again: choose another name"
         )
 
 
@@ -240,8 +239,7 @@ def register_env(
         raise ValueError(f"unknown env kind {kind!r}: valid kinds are {', '.join(ENV_KINDS)}")
     if id in _envs:
         raise DuplicateNameError(
-            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: "
-            "choose another id"
+            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: choose another id"
         )
     owner = _owner
     if kind == "gymnasium" and entry_point is None:

@@ -174,7 +174,9 @@ def resume(
     set_threads(threads)  # before the checkpoint's agent is built
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = read_checkpoint(checkpoint)
-    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log)
+    return _run(
+        checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log
+    )
 
 
 class _StopWatch(CallbackList):

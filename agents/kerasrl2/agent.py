@@ -132,7 +132,9 @@ def _check_policy_params(policy: str, params: dict[str, Any]) -> None:
     unknown = sorted(set(params) - set(rules))
     if unknown:
         takes = f"takes only {', '.join(rules)}" if rules else "takes no parameters"
-        raise HyperparameterError(AGENT, "policy_params", problem=f"policy {policy!r} {takes} (unknown: {', '.join(unknown)})", value=params)
+        raise HyperparameterError(
+            AGENT, "policy_params", problem=f"policy {policy!r} {takes} (unknown: {', '.join(unknown)})", value=params
+        )
     for name, value in params.items():
         problem = rules[name](value)
         if problem is not None:
@@ -190,7 +192,9 @@ def _allocate_memory(limit: int, observation_shape: tuple[int, ...]) -> Transiti
         return TransitionMemory(limit, observation_shape)
     except (MemoryError, ValueError) as exc:  # NumPy: MemoryError, or ValueError "array is too big"
         size = 2 * limit * int(np.prod(observation_shape)) * 4
-        raise HyperparameterError(AGENT, "memory_limit", problem=f"a replay memory this large ({size / 2**30:.1f} GiB) cannot be allocated: {exc}", value=limit) from None
+        raise HyperparameterError(
+            AGENT, "memory_limit", problem=f"a replay memory this large ({size / 2**30:.1f} GiB) cannot be allocated: {exc}", value=limit
+        ) from None
 
 
 def _non_finite_step(step: int, observation: Any, reward: float, what: str = "step") -> TrainingDivergedError:
@@ -375,7 +379,12 @@ class KerasRL2DQN(Agent):
             self.fused.forget()  # Q-values prefetched with the old weights
 
     def package_versions(self) -> dict[str, str]:
-        return {**super().package_versions(), "tensorflow": tf.__version__, "tf-keras": tf_keras.__version__, "keras-rl2": getattr(rl, "__version__", "1.0.5")}
+        return {
+            **super().package_versions(),
+            "tensorflow": tf.__version__,
+            "tf-keras": tf_keras.__version__,
+            "keras-rl2": getattr(rl, "__version__", "1.0.5"),
+        }
 
     def write_payload(self, directory: pathlib.Path) -> None:
         self.model.save_weights(str(directory / "model.h5"))
@@ -427,7 +436,9 @@ class KerasRL2DQN(Agent):
             for name in ("observations", "next_observations", "actions", "rewards", "terminated"):
                 target = getattr(memory, name)
                 if arrays[name].shape != (entries, *target.shape[1:]):
-                    raise CheckpointError(directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}")
+                    raise CheckpointError(
+                        directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}"
+                    )
                 target[:entries] = arrays[name]
         memory.nb_entries, memory._next = entries, int(state["memory_next"])
         optimizer = self._optimizer()
@@ -456,5 +467,8 @@ def _check_weight_shapes(model: Any, path: pathlib.Path) -> None:
         raise ArtifactError(path.name, f"it is not a readable Keras HDF5 weights file ({type(exc).__name__}: {exc})") from None
     built = [tuple(array.shape) for array in model.get_weights()]
     if saved != built:
-        raise ArtifactError(path.name, f"its weight shapes {saved} do not fit the network built from rlzoo.json's "
-                                       f"hyperparameters (hidden_layers, dueling...): {built}")
+        raise ArtifactError(
+            path.name,
+            f"its weight shapes {saved} do not fit the network built from rlzoo.json's "
+            f"hyperparameters (hidden_layers, dueling...): {built}",
+        )
