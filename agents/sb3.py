@@ -561,7 +561,11 @@ class SB3Agent(Agent):
         model = self.model
         if run_end is not None:
             progress = type(model)._update_current_progress_remaining
-            model._update_current_progress_remaining = lambda num_timesteps, _end: progress(model, num_timesteps, run_end)
+            # A per-instance override (popped below), since SB3 has no hook for the schedule's end; the
+            # instance attribute shadows the method, which mypy reads as assigning to the method itself.
+            model._update_current_progress_remaining = (  # type: ignore[method-assign]
+                lambda num_timesteps, total_timesteps: progress(model, num_timesteps, run_end)
+            )
         try:
             self.learn(timestep - self.num_timesteps, callback)
         finally:
@@ -596,7 +600,9 @@ class SB3Agent(Agent):
         state = json.loads((directory / "sb3_state.json").read_text())
         saved = state["replay_buffer"]
         if saved is not None:
-            buffer = model.replay_buffer
+            buffer = getattr(model, "replay_buffer", None)  # off-policy algorithms only
+            if buffer is None:
+                raise CheckpointError(directory, f"it holds a replay buffer, and this agent's {type(model).__name__} has none")
             with np.load(directory / "replay_buffer.npz", allow_pickle=False) as arrays:
                 for name in arrays.files:
                     target = getattr(buffer, name)
@@ -610,14 +616,17 @@ class SB3Agent(Agent):
                     target[: len(arrays[name])] = arrays[name]
             buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
         model.action_space.np_random.bit_generator.state = state["action_space_rng"]
-        envs = getattr(model.env, "envs", [])
+        vec_env = model.env
+        if vec_env is None:
+            raise CheckpointError(directory, "this agent has no env to restore the envs' generators into")
+        envs = getattr(vec_env, "envs", [])
         if len(envs) != len(state["env_rngs"]):
             raise CheckpointError(directory, f"it was written with {len(state['env_rngs'])} envs, this agent has {len(envs)}")
-        model.env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
+        vec_env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
         for env, rng_state in zip(envs, state["env_rngs"], strict=True):
             set_env_rng_state(env, rng_state)
-        model._last_obs = model.env.reset()
-        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+        model._last_obs = vec_env.reset()  # type: ignore[assignment]  # SB3 assigns it so too: its VecEnvObs includes a tuple
+        model._last_episode_starts = np.ones((vec_env.num_envs,), dtype=bool)
 
 
 def _quiet_logger(model: BaseAlgorithm) -> None:

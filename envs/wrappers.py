@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -16,11 +16,13 @@ from .cartpole import checked
 VISIBLE = [0, 2]  # cart position and pole angle
 
 
-def _unbounded(space: gym.spaces.Box) -> gym.spaces.Box:
+def _unbounded(space: gym.Space) -> gym.spaces.Box:
+    space = cast(gym.spaces.Box, space)  # the cart-pole variants' observations are Boxes
     return gym.spaces.Box(-np.inf, np.inf, space.shape, dtype=space.dtype)
 
 
-def _visible(space: gym.spaces.Box) -> gym.spaces.Box:
+def _visible(space: gym.Space) -> gym.spaces.Box:
+    space = cast(gym.spaces.Box, space)  # the cart-pole variants' observations are Boxes
     return gym.spaces.Box(space.low[VISIBLE], space.high[VISIBLE], dtype=space.dtype)
 
 

@@ -28,7 +28,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 
 import gymnasium as gym
 
@@ -258,11 +258,11 @@ def _read_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -216,10 +216,11 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
         arrays: dict[str, np.ndarray] = {}
         best = _flatten(eval_state.best_weights, arrays)
         with open(folder / "best_weights.npz", "wb") as handle:
-            np.savez(handle, **arrays)
+            # NumPy's stubs type savez's **kwds as if a key could be allow_pickle (a bool); these keys are array names.
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
     rng, rng_arrays = _rng_states()
     with open(folder / "rng.npz", "wb") as handle:
-        np.savez(handle, **rng_arrays)
+        np.savez(handle, **rng_arrays)  # type: ignore[arg-type]  # the same stub limitation as above
     manifest = {
         "format_version": FORMAT_VERSION,
         "run": {

@@ -301,7 +301,8 @@ def make_env(id: str, **kwargs: Any) -> Any:
     except gym.error.Error as exc:  # unregistered, deprecated or malformed
         raise UnknownEnvError(id, [*gym.registry, *_envs], str(exc).rstrip(".")) from None
     try:
-        creator = spec.entry_point if callable(spec.entry_point) else load_object(spec.entry_point)
+        entry_point = spec.entry_point
+        creator = entry_point if callable(entry_point) or entry_point is None else load_object(entry_point)
     except (ImportError, AttributeError):  # gymnasium.make reports it in its own words
         creator = None
     if creator is not None:

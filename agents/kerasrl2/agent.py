@@ -309,7 +309,7 @@ class KerasRL2DQN(Agent):
                 action = dqn.forward(observation)
             next_observation, reward, terminated, truncated, _ = env.step(action)
             if not (math.isfinite(reward) and np.isfinite(next_observation).all()):  # ~1 us: a NaN must not reach the weights
-                raise _non_finite_step(self.num_timesteps + 1, next_observation, reward)
+                raise _non_finite_step(self.num_timesteps + 1, next_observation, float(reward))
             done = terminated or truncated
             # Reset before the update, so the fused update can also return the Q-values of the
             # observation the next action is chosen on (the env's own generator: no change in draws).
@@ -317,7 +317,7 @@ class KerasRL2DQN(Agent):
             if done and not np.isfinite(following).all():
                 raise _non_finite_step(self.num_timesteps + 1, following, 0.0, "reset")
             if fused is not None:
-                memory.add(observation, action, reward, next_observation, terminated)
+                memory.add(observation, action, float(reward), next_observation, terminated)
                 loss = fused.backward(following)
             else:
                 memory.next_observation = next_observation

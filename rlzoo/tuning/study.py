@@ -30,6 +30,7 @@ from rlzoo.tuning.objective import TrialFailed, TrialSettings, resolve_budget, r
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.trial import Trial  # _optimize's local `optuna` (the module, typed Any) shadows the module name
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     fail_dead_trials(study)
     worker = {"host": socket.gethostname(), "pid": os.getpid()}
 
-    def objective(trial: optuna.Trial) -> float:
+    def objective(trial: Trial) -> float:
         trial.set_user_attr("worker", worker)
         return run_trial(trial, settings)
 
