@@ -9,7 +9,10 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .cartpole import GUST_DECAY, NOMINAL, action_space, checked_ranges, observation_space, wrap_angle
+from rlzoo import checks
+from rlzoo.errors import EnvConfigError
+
+from .cartpole import GUST_DECAY, NOMINAL, action_space, checked, checked_variant, observation_space, wrap_angle
 from .physics import THETA_THRESHOLD, X_THRESHOLD, cartpole_step
 
 
@@ -35,10 +38,12 @@ class CartPoleVariantVectorEnv(VectorEnv):
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:
-            raise ValueError("the batched cart-poles do not render: use the single env for rgb_array")
+            raise EnvConfigError(f"render_mode={render_mode!r}: the batched cart-poles do not render: use the single env for rgb_array")
+        checked("num_envs", num_envs, checks.integer(1))
+        checked("max_episode_steps", max_episode_steps, checks.integer(1))
+        self.randomize = checked_variant(continuous, swing_up, wind_std, randomize)
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
         self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
-        self.randomize = checked_ranges(randomize)
         self.render_mode = None
         self.single_action_space = action_space(continuous)
         self.action_space = batch_space(self.single_action_space, num_envs)
@@ -77,7 +82,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         if self.wind_std:
             force = force + self.gust
             self.gust = GUST_DECAY * self.gust + self.wind_std * self.np_random.standard_normal(self.num_envs)
-        x, x_dot, theta, theta_dot = cartpole_step(*self.state, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin)
+        x, x_dot, theta, theta_dot = self.state
+        x, x_dot, theta, theta_dot = cartpole_step(
+            x, x_dot, theta, theta_dot, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin
+        )
         self.state = np.stack((x, x_dot, theta, theta_dot))
         out_of_track = (x < -X_THRESHOLD) | (x > X_THRESHOLD)
         if self.swing_up:
@@ -105,4 +113,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         return observations
 
     def _info(self) -> dict[str, Any]:
-        return {name: self.params[name].copy() for name in self.randomize}
+        # Gymnasium's vector envs pair every info key with a "_key" mask of the envs that set
+        # it (here: every env, every step), which wrappers and RecordEpisodeStatistics read.
+        info: dict[str, Any] = {}
+        for name in self.randomize:
+            info[name] = self.params[name].copy()
+            info["_" + name] = np.ones(self.num_envs, dtype=bool)
+        return info

@@ -9,6 +9,10 @@ import numpy as np
 from gymnasium.vector import VectorEnv, VectorObservationWrapper
 from gymnasium.vector.utils import batch_space
 
+from rlzoo import checks
+
+from .cartpole import checked
+
 VISIBLE = [0, 2]  # cart position and pole angle
 
 
@@ -25,7 +29,7 @@ class NoisyObservation(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env, noise_std: float) -> None:
         super().__init__(env)
-        self.noise_std = float(noise_std)
+        self.noise_std = float(checked("noise_std", noise_std, checks.number(low=0)))
         self.observation_space = _unbounded(env.observation_space)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
@@ -38,7 +42,7 @@ class NoisyObservationVector(VectorObservationWrapper):
 
     def __init__(self, env: VectorEnv, noise_std: float) -> None:
         super().__init__(env)
-        self.noise_std = float(noise_std)
+        self.noise_std = float(checked("noise_std", noise_std, checks.number(low=0)))
         self.single_observation_space = _unbounded(env.single_observation_space)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 

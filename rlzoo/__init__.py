@@ -74,7 +74,12 @@ _load_env_plugins()
 
 
 def __getattr__(name: str) -> object:
-    # rlzoo.tune needs Optuna (the tune extra): imported on first use, never at import rlzoo.
+    """``rlzoo.sweep``, ``rlzoo.report`` and ``rlzoo.tune``, imported on first use so that ``import rlzoo``
+    stays light (they need the experiments and tune extras: rliable, pandas, Optuna)."""
+    if name in ("sweep", "report"):
+        from rlzoo import experiments
+
+        return getattr(experiments, name)
     if name == "tune":
         from rlzoo.tuning import tune
 

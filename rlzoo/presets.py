@@ -36,7 +36,7 @@ class Preset:
     hyperparams: dict[str, Any]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     """Read and check one preset file.
 

@@ -93,7 +93,9 @@ def make_storage(url: str) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if "://" not in url:
-        raise RLZooError(f"storage {url!r} is neither an SQLAlchemy URL (sqlite:///runs/tune/study.db) nor a journal file (journal:PATH or PATH.log)")
+        raise RLZooError(
+            f"storage {url!r} is neither an SQLAlchemy URL (sqlite:///runs/tune/study.db) nor a journal file (journal:PATH or PATH.log)"
+        )
     if url.startswith("sqlite:///"):
         pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # SQLite serialises writers: several workers wait for the lock instead of failing at once.

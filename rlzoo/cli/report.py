@@ -1,0 +1,30 @@
+"""``rlzoo report``: IQM, mean and median with bootstrap CIs, profiles and curves of a sweep's results."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``report`` on the subcommand parsers."""
+    report = commands.add_parser(
+        "report",
+        help="statistics of a sweep's results (rliable): a Markdown report with PNGs and CSVs",
+        description="Per (agent, env): IQM, mean and median of the final scores with 95%% stratified bootstrap "
+        "CIs across seeds; across envs: the same over normalised scores, performance profiles, probability of "
+        "improvement and sample-efficiency curves.",
+    )
+    report.add_argument("results", help="a results directory written by rlzoo sweep")
+    report.add_argument("--out", help="where to write the report (default RESULTS/report)")
+    report.add_argument("--reps", type=int, default=2000, help="bootstrap resamples per estimate (default 2000)")
+    report.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlzoo.experiments import report
+
+    result = report(args.results, args.out, reps=args.reps)
+    print(result.table)
+    print(f"wrote {', '.join(str(path) for path in result.files)}")
+    return 0

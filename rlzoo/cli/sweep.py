@@ -1,0 +1,99 @@
+"""``rlzoo sweep``: train agents x envs x seeds into one resumable results directory."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rlzoo.cli.common import parse_set
+from rlzoo.errors import RLZooError
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``sweep`` on the subcommand parsers."""
+    sweep = commands.add_parser(
+        "sweep",
+        help="train agents x envs x seeds in parallel (resumable), locally or on a Ray cluster",
+        description="Train every (agent, env, seed) with its preset, record periodic greedy evaluations, "
+        "evaluate 100 greedy episodes and save each run under OUT/runs/; OUT/index.sqlite indexes them. "
+        "Rerunning the same command skips finished runs.",
+    )
+    sweep.add_argument("grid", nargs="?", help="a YAML grid file (instead of --agents/--envs)")
+    sweep.add_argument("--agents", nargs="+", default=[], metavar="AGENT", help="agent names (see rlzoo list)")
+    sweep.add_argument("--envs", nargs="+", default=[], metavar="ENV", help="env ids")
+    sweep.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
+    sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)")
+    sweep.add_argument(
+        "--eval-every",
+        type=int,
+        help="steps between the learning curve's greedy evaluations (default: the preset's, else a tenth of the steps)",
+    )
+    sweep.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter in every run (repeatable)"
+    )
+    sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
+    sweep.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
+    sweep.add_argument(
+        "--shared-results",
+        action="store_true",
+        help="with --ray: OUT is on a file system every Ray worker sees; workers write run folders there",
+    )
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from rlzoo.experiments import sweep
+    from rlzoo.experiments.grid import DEFAULT_SEEDS, load_grid, make_grid
+
+    if args.grid and (args.agents or args.envs):
+        raise RLZooError("give a grid file or --agents and --envs, not both")
+    if not args.grid and not (args.agents and args.envs):
+        raise RLZooError("give --agents and --envs (for example --agents sb3-ppo sb3-dqn --envs CartPole-v1), or a YAML grid file")
+    if args.grid is None:
+        grid = make_grid(
+            args.agents, args.envs, args.seeds or DEFAULT_SEEDS, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every
+        )
+    else:
+        grid = load_grid(args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set))
+    bar: Any = None
+
+    def on_start(todo: int, skipped: int) -> None:
+        nonlocal bar
+        print(f"{todo + skipped} runs: {skipped} finished already, {todo} to run, results in {args.out}")
+        bar = tqdm(total=todo, unit="run", dynamic_ncols=True, disable=args.no_progress)
+
+    def progress(spec: Any, outcome: Any, finished: int, todo: int) -> None:
+        seconds = outcome.finished - outcome.started
+        if outcome.status == "done":
+            line = f"done    {spec.name} {spec.env} seed {spec.seed}: greedy mean {outcome.final_mean:.1f} ({seconds:.0f} s)"
+        else:
+            last = (outcome.error or "").strip().splitlines()[-1:] or ["unknown error"]
+            line = f"FAILED  {spec.name} {spec.env} seed {spec.seed}: {last[0]}"
+        if bar is not None:
+            bar.write(line)
+            bar.update(1)
+        else:
+            print(line)
+
+    try:
+        summary = sweep(
+            grid=grid,
+            out=args.out,
+            workers=args.workers,
+            ray=args.ray,
+            shared_results=args.shared_results,
+            progress=progress,
+            on_start=on_start,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    print(
+        f"{summary.done} runs finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
+        f"`rlzoo report {args.out}` for the statistics"
+    )
+    return 1 if summary.failed else 0

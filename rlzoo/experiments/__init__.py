@@ -1,0 +1,20 @@
+"""The experiment layer: sweeps over agents x envs x seeds, and reports with rliable's statistics.
+
+It sits above :func:`rlzoo.make_agent`, :func:`rlzoo.train`, :func:`rlzoo.evaluate` and
+:func:`rlzoo.save` and calls only them; nothing in the core imports it. One job per module:
+
+- :mod:`~rlzoo.experiments.grid`: the runs (:class:`RunSpec`), from arguments or YAML;
+- :mod:`~rlzoo.experiments.run`: one run, inside a worker;
+- :mod:`~rlzoo.experiments.store`: the SQLite index, written by the driver only;
+- :mod:`~rlzoo.experiments.executors`: a local process pool, or Ray tasks;
+- :mod:`~rlzoo.experiments.driver`: the driver, :func:`sweep`;
+- :mod:`~rlzoo.experiments.stats`, :mod:`~rlzoo.experiments.report`: :func:`report`.
+"""
+
+from __future__ import annotations
+
+from rlzoo.experiments.grid import RunSpec, load_grid, make_grid
+from rlzoo.experiments.report import report
+from rlzoo.experiments.driver import SweepSummary, sweep
+
+__all__ = ["RunSpec", "SweepSummary", "load_grid", "make_grid", "report", "sweep"]

@@ -1,0 +1,130 @@
+"""Where runs execute: a local process pool, or tasks on a Ray cluster.
+
+An executor only hands runs out and yields their :class:`RunOutcome` as they finish; the
+driver (:mod:`rlzoo.experiments.driver`) owns every write to the index.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pathlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.experiments.grid import RunSpec
+from rlzoo.experiments.run import RunOutcome, limit_threads, perform
+
+logger = logging.getLogger(__name__)
+
+
+def _init_worker(driver_pid: int) -> None:
+    """Runs first in each pool worker: one thread per framework, and exit if the driver dies.
+
+    A driver killed with SIGKILL cannot stop its workers; left alone they would finish
+    their run and publish its folder under a rerun's feet.
+    """
+    limit_threads()
+
+    def watch() -> None:
+        while os.getppid() == driver_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rlzoo-driver-watch", daemon=True).start()
+
+
+class LocalPool:
+    """Runs on this machine, one per worker process.
+
+    Parameters
+    ----------
+    workers:
+        Worker processes; default: the CPU count.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        if workers is not None and workers <= 0:
+            raise RLZooError(f"workers must be a positive number of processes, got {workers}")
+        self.workers = workers or os.cpu_count() or 1
+
+    def run(self, specs: Sequence[RunSpec], results_dir: pathlib.Path) -> Iterator[RunOutcome]:
+        """Run every spec; yield each outcome as it finishes.
+
+        Parameters
+        ----------
+        specs:
+            The runs.
+        results_dir:
+            The results directory; workers publish run folders into it.
+
+        Yields
+        ------
+        RunOutcome
+        """
+        if not specs:
+            return
+        # spawn, not fork: keras-rl2 switches TensorFlow to graph mode process-wide, and a
+        # forked child would inherit whatever frameworks the driver had loaded.
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(min(self.workers, len(specs)), mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+        try:
+            futures: dict[Future[RunOutcome], RunSpec] = {pool.submit(perform, spec, str(results_dir)): spec for spec in specs}
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        yield future.result()
+                    except Exception as exc:  # the worker process itself died (killed, out of memory)
+                        yield RunOutcome(futures[future].run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class RayCluster:
+    """Runs as Ray tasks (one CPU each) on a running cluster.
+
+    Parameters
+    ----------
+    address:
+        The cluster's address (``HOST:PORT``), or ``"auto"`` for the one this machine belongs to.
+    shared_results:
+        The results directory is on a file system every worker sees: workers publish run
+        folders there themselves. Otherwise each run's files come back to the driver.
+    """
+
+    def __init__(self, address: str, shared_results: bool = False) -> None:
+        self.address = address
+        self.shared_results = shared_results
+
+    def run(self, specs: Sequence[RunSpec], results_dir: pathlib.Path) -> Iterator[RunOutcome]:
+        """Run every spec as a Ray task; yield each outcome as it finishes (see :meth:`LocalPool.run`)."""
+        if not specs:
+            return
+        try:
+            import ray
+        except ImportError as exc:
+            raise MissingDependencyError("--ray", "ray") from exc
+        try:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+        except ConnectionError as exc:
+            raise RLZooError(f"cannot reach a Ray cluster at {self.address!r} ({exc}); start one with `ray start --head`") from None
+        try:
+            remote = ray.remote(num_cpus=1, max_retries=0)(perform)
+            target = str(results_dir.resolve()) if self.shared_results else None
+            refs = {remote.remote(spec, target): spec for spec in specs}
+            pending = list(refs)
+            while pending:
+                finished, pending = ray.wait(pending, num_returns=1)
+                for ref in finished:
+                    try:
+                        yield ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # the task's worker or node died
+                        yield RunOutcome(refs[ref].run_id, "failed", error=f"Ray task failed: {exc}", finished=time.time())
+        finally:
+            ray.shutdown()

@@ -1,0 +1,219 @@
+"""The runs of a sweep: agents x envs x seeds (x hyperparameter overrides), from arguments or a YAML file."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import pathlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rlzoo.errors import RLZooError
+
+DEFAULT_SEEDS = 10
+FINAL_EPISODES = 100
+
+
+class GridError(RLZooError, ValueError):
+    """A grid that cannot be built: the message names the bad key or value and what is expected."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep: train ``agent`` on ``env`` with ``seed``, evaluate it, save it.
+
+    Attributes
+    ----------
+    agent, env, seed:
+        What :func:`rlzoo.make_agent` gets.
+    steps:
+        Env steps to train; ``None`` takes the preset's.
+    overrides:
+        Hyperparameters over the preset's, as ``(key, value)`` pairs sorted by key (JSON values).
+    eval_every:
+        Steps between periodic greedy evaluations (the learning curve); ``None`` takes the
+        preset's, else a tenth of the training steps.
+    label:
+        The name the report shows for this configuration (the agent's name unless overridden).
+    """
+
+    agent: str
+    env: str
+    seed: int
+    steps: int | None = None
+    overrides: tuple[tuple[str, Any], ...] = ()
+    eval_every: int | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The report's name for this configuration: ``label`` or the agent's name."""
+        return self.label or self.agent
+
+    @property
+    def run_id(self) -> str:
+        """A stable id that names the run's folder and index row; differs whenever the run would differ."""
+        base = f"{self.agent}__{self.env.replace('/', '-')}__seed{self.seed}"
+        config = {"steps": self.steps, "overrides": dict(self.overrides), "eval_every": self.eval_every, "label": self.label}
+        if config == {"steps": None, "overrides": {}, "eval_every": None, "label": ""}:
+            return base
+        digest = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
+        return f"{base}__{digest}"
+
+    @property
+    def hyperparams(self) -> dict[str, Any]:
+        """The overrides as keyword arguments."""
+        return dict(self.overrides)
+
+
+def make_grid(
+    agents: Sequence[str],
+    envs: Sequence[str],
+    seeds: int | Iterable[int] = DEFAULT_SEEDS,
+    *,
+    steps: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    eval_every: int | None = None,
+    label: str = "",
+) -> list[RunSpec]:
+    """Every (agent, env, seed) combination as :class:`RunSpec` records, in that order.
+
+    Parameters
+    ----------
+    agents, envs:
+        Agent names and env ids.
+    seeds:
+        A count ``N`` (seeds ``0..N-1``) or the seeds themselves.
+    steps, eval_every, label:
+        As on :class:`RunSpec`, shared by every run.
+    overrides:
+        Hyperparameters over each preset, shared by every run.
+
+    Returns
+    -------
+    list[RunSpec]
+    """
+    if not agents or not envs:
+        raise GridError(f"a grid needs at least one agent and one env, got agents={list(agents)} envs={list(envs)}")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seed_list:
+        raise GridError("a grid needs at least one seed (seeds=N for seeds 0..N-1, or a list)")
+    if steps is not None and steps <= 0:
+        raise GridError(f"steps must be positive, got {steps}")
+    pairs = tuple(sorted((overrides or {}).items()))
+    try:
+        json.dumps(dict(pairs))
+    except TypeError as exc:
+        raise GridError(f"overrides must be JSON values (numbers, strings, lists, dicts): {exc}") from None
+    return [
+        RunSpec(agent, env, seed, steps, pairs, eval_every, label)
+        for agent in agents
+        for env in envs
+        for seed in seed_list
+    ]
+
+
+_BLOCK_KEYS = {"agents", "envs", "seeds", "steps", "set", "eval_every", "label"}
+
+
+def grid_from_mapping(data: Mapping[str, Any]) -> list[RunSpec]:
+    """The runs a YAML grid describes (see :func:`load_grid` for the format).
+
+    Parameters
+    ----------
+    data:
+        The parsed YAML document.
+
+    Returns
+    -------
+    list[RunSpec]
+        Every block's runs, in order, duplicates dropped.
+    """
+    if not isinstance(data, Mapping):
+        raise GridError(f"a grid file holds a mapping with 'runs:' (a list of blocks), got {type(data).__name__}")
+    defaults = {key: value for key, value in data.items() if key != "runs"}
+    blocks = data["runs"] if "runs" in data else [{}]
+    if not isinstance(blocks, list) or not blocks:
+        raise GridError("a grid file needs 'runs:', a list of blocks with 'agents:' and 'envs:' (or top-level 'agents:' and 'envs:')")
+    specs: dict[str, RunSpec] = {}
+    for index, block in enumerate(blocks):
+        if not isinstance(block, Mapping):
+            raise GridError(f"runs[{index}] must be a mapping with 'agents:' and 'envs:', got {block!r}")
+        merged = {**defaults, **block}
+        unknown = set(merged) - _BLOCK_KEYS
+        if unknown:
+            raise GridError(f"runs[{index}]: unknown keys {sorted(unknown)}; valid keys: {sorted(_BLOCK_KEYS)}")
+        for key in ("agents", "envs"):
+            if not isinstance(merged.get(key), list) or not all(isinstance(x, str) for x in merged[key]):
+                raise GridError(f"runs[{index}].{key} must be a list of names, got {merged.get(key)!r}")
+        for spec in make_grid(
+            merged["agents"],
+            merged["envs"],
+            merged.get("seeds", DEFAULT_SEEDS),
+            steps=merged.get("steps"),
+            overrides=merged.get("set") or {},
+            eval_every=merged.get("eval_every"),
+            label=merged.get("label", ""),
+        ):
+            specs.setdefault(spec.run_id, spec)
+    return list(specs.values())
+
+
+def load_grid(
+    path: str | pathlib.Path,
+    *,
+    seeds: int | None = None,
+    steps: int | None = None,
+    eval_every: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> list[RunSpec]:
+    """Read a grid from YAML.
+
+    The format::
+
+        seeds: 10            # top-level keys are defaults for every block
+        runs:
+          - agents: [sb3-ppo, sb3-dqn]
+            envs: [CartPole-v1]
+          - agents: [sb3-ppo]
+            envs: [rlzoo/NoisyCartPole-v0]
+            steps: 50000     # optional: training steps (default: the preset's)
+            set: {n_steps: 64}   # optional hyperparameter overrides
+            label: ppo-64    # optional: the report's name for this configuration
+            eval_every: 5000 # optional: steps between learning-curve evaluations
+
+    Parameters
+    ----------
+    path:
+        The YAML file.
+    seeds, steps, eval_every:
+        When given, they replace every block's (a quick trial of a big grid: ``seeds=2, steps=500``).
+    overrides:
+        Hyperparameters added to every block's ``set``.
+
+    Returns
+    -------
+    list[RunSpec]
+    """
+    import yaml
+
+    file = pathlib.Path(path)
+    try:
+        data = yaml.safe_load(file.read_text())
+    except OSError as exc:
+        raise GridError(f"cannot read the grid file {str(file)!r}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise GridError(f"the grid file {str(file)!r} is not valid YAML: {exc}") from None
+    replace = {key: value for key, value in (("seeds", seeds), ("steps", steps), ("eval_every", eval_every)) if value is not None}
+    if isinstance(data, dict) and (replace or overrides):
+        blocks = data.get("runs")
+        for block in [data, *(blocks if isinstance(blocks, list) else [])]:
+            if isinstance(block, dict):
+                block.update(replace)
+                if overrides:
+                    block["set"] = {**(block.get("set") or {}), **overrides}
+    try:
+        return grid_from_mapping(data)
+    except GridError as exc:
+        raise GridError(f"{file}: {exc}") from None

@@ -1,0 +1,129 @@
+"""``rlzoo report``: rliable's statistics of a results directory, as Markdown, PNGs and CSVs."""
+
+from __future__ import annotations
+
+import csv
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rlzoo.experiments import make_grid, report
+from rlzoo.experiments.bounds import random_score, solved_score
+from rlzoo.experiments.run import RunOutcome
+from rlzoo.experiments.stats import improvement_probabilities, per_task_estimates, probability_of_improvement
+from rlzoo.experiments.store import Store
+
+# Known final scores: seeds 0..7 of each (agent, env) score base + 10 * seed.
+BASE = {("sb3-dqn", "CartPole-v1"): 100.0, ("sb3-ppo", "CartPole-v1"): 300.0, ("sb3-dqn", "CartPole-v0"): 50.0, ("sb3-ppo", "CartPole-v0"): 150.0}
+SEEDS = 8
+REPS = 200
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A results directory with known scores and learning curves (no training)."""
+    out = tmp_path_factory.mktemp("results")
+    specs = make_grid(["sb3-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], SEEDS)
+    with Store(out) as store:
+        store.add(specs)
+        for spec in specs:
+            final = BASE[spec.agent, spec.env] + 10.0 * spec.seed
+            curve = [(t, final * t / 1000, 1.0) for t in (250, 500, 750, 1000)]
+            store.record(RunOutcome(spec.run_id, "done", started=0.0, finished=2.0, train_seconds=1.0, eval_seconds=0.5,
+                                    num_timesteps=1000, final_mean=final, final_std=0.0, final_returns=[final] * 100, curve=curve))
+    return out
+
+
+@pytest.fixture(scope="module")
+def written(results: pathlib.Path):
+    return report(results, reps=REPS)
+
+
+def test_report_writes_markdown_pngs_and_csvs(written, results: pathlib.Path) -> None:
+    names = sorted(path.name for path in written.files)
+    assert names == sorted(["report.md", "scores.csv", "runs.csv", "aggregate.png", "performance_profile.png",
+                            "probability_of_improvement.png", "sample_efficiency.png"])
+    for path in written.files:
+        assert path.parent == results / "report" and path.stat().st_size > 0
+        if path.suffix == ".png":
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    markdown = written.markdown.read_text()
+    for image in ("aggregate.png", "performance_profile.png", "probability_of_improvement.png", "sample_efficiency.png"):
+        assert f"({image})" in markdown
+    assert written.table in markdown
+    assert "reward_threshold" in markdown  # says what normalised scores are relative to
+
+
+def test_report_iqm_matches_a_hand_computation_and_rliable(written) -> None:
+    from rliable import metrics
+
+    rows = {(r["agent"], r["env"]): r for r in csv.DictReader(written.markdown.with_name("scores.csv").open())}
+    scores = np.array([100.0 + 10 * s for s in range(SEEDS)])
+    # IQM of 8 runs: the mean of the middle 4 (seeds 2..5): 100 + 10 * 3.5
+    assert float(rows["sb3-dqn", "CartPole-v1"]["iqm"]) == pytest.approx(135.0)
+    assert float(rows["sb3-dqn", "CartPole-v1"]["iqm"]) == pytest.approx(metrics.aggregate_iqm(scores[:, None]))
+    assert float(rows["sb3-dqn", "CartPole-v1"]["mean"]) == pytest.approx(135.0)
+    assert float(rows["sb3-dqn", "CartPole-v1"]["median"]) == pytest.approx(135.0)
+    for row in rows.values():
+        assert float(row["iqm_low"]) <= float(row["iqm"]) <= float(row["iqm_high"])
+    assert float(rows["sb3-ppo", "CartPole-v1"]["iqm"]) == pytest.approx(335.0)
+
+
+def test_per_task_intervals_match_rliables_own_call_per_task() -> None:
+    from rliable import library, metrics
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(10, 3))
+    ours = per_task_estimates({"a": scores}, reps=500, seed=3)["a"]
+    for task in range(3):
+        np.random.seed(3)  # rliable resamples from NumPy's global generator
+        point, interval = library.get_interval_estimates({"a": scores[:, [task]]}, metrics.aggregate_iqm, reps=500)
+        assert ours.point[0, task] == pytest.approx(point["a"])
+        # Intervals from other draws of the same bootstrap: close, not identical.
+        assert ours.low[0, task] == pytest.approx(interval["a"][0], abs=0.25)
+        assert ours.high[0, task] == pytest.approx(interval["a"][1], abs=0.25)
+
+
+def test_report_is_reproducible(results: pathlib.Path, written, tmp_path: pathlib.Path) -> None:
+    again = report(results, tmp_path, reps=REPS)
+    assert again.table == written.table
+
+
+def test_vectorised_probability_of_improvement_equals_rliables() -> None:
+    from rliable import metrics
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 5, size=(10, 4)).astype(float)  # ties count a half
+    y = rng.integers(0, 5, size=(7, 4)).astype(float)
+    assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y))
+
+
+def test_a_clearly_better_agent_has_probability_of_improvement_one() -> None:
+    low = np.arange(10.0)[:, None] * np.ones((1, 2))
+    estimate = improvement_probabilities({"a": low + 100, "b": low}, reps=100)["a", "b"]
+    assert float(np.ravel(estimate.point)[0]) == 1.0
+
+
+def test_normalisation_bounds_are_the_random_policy_and_the_reward_threshold() -> None:
+    assert solved_score("CartPole-v1") == 475.0
+    assert solved_score("rlzoo/SpringCarts-v0") is None
+    # A uniform random policy keeps CartPole's pole up for about 22 steps.
+    assert 15.0 < random_score("CartPole-v1") < 30.0
+    assert random_score("CartPole-v1") == random_score("CartPole-v1")  # seeded
+
+
+def test_cli_report_prints_the_table(results: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "report", str(results), "--out", str(tmp_path), "--reps", "100"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "| CartPole-v1 | sb3-dqn | 8 | 135.0 [" in result.stdout
+    assert (tmp_path / "report.md").is_file()
+
+
+def test_cli_report_on_a_directory_without_results_says_so(tmp_path: pathlib.Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "report", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"rlzoo: error: '{tmp_path}' has no index.sqlite: give a directory written by `rlzoo sweep --out DIR`"
