@@ -322,7 +322,8 @@ class PoisonWeights(rlzoo.Callback):
 
 
 @pytest.mark.parametrize("agent, message", [
-    ("kerasrl2-dqn", r"kerasrl2-dqn: training stopped at step 101: the weights became non-finite"),
+    # The fused step computes the next loss from the poisoned weights before it needs fresh Q-values: either guard stops step 101.
+    ("kerasrl2-dqn", r"kerasrl2-dqn: training stopped at step 101: the (weights became non-finite|loss became nan)"),
     ("sb3-dqn", r"sb3-dqn: training stopped at step \d+: the policy's parameters became non-finite"),
     ("sb3-ppo", r"sb3-ppo: training stopped at step \d+: the policy's parameters became non-finite"),
 ])
