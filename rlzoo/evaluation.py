@@ -96,12 +96,17 @@ def evaluate(
     EvalResult
         Per-episode returns and lengths, with ``mean`` and ``std``.
     """
+    from rlzoo import checks
     from rlzoo.agent import Agent
+    from rlzoo.errors import ArgumentError
     from rlzoo.multiagent import is_parallel_env
-    from rlzoo.registry import make_env
+    from rlzoo.registry import check_seed, make_env
 
-    if n_episodes <= 0:
-        raise ValueError(f"n_episodes must be positive, got {n_episodes}")
+    problem = checks.integer(1)(n_episodes)
+    if problem is not None:
+        raise ArgumentError(f"n_episodes={checks.shown(n_episodes)}: {problem}")
+    check_seed(seed)
+    seed = None if seed is None else int(seed)
     if not isinstance(agent, Agent):
         from rlzoo.artifact import load
 
@@ -110,7 +115,7 @@ def evaluate(
     target: Any = env
     if target is None:
         if agent.env_id is None:
-            raise ValueError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
+            raise ArgumentError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
         target = make_env(agent.env_id, **agent.env_kwargs)
     elif isinstance(target, str):
         target = make_env(target)
@@ -123,6 +128,7 @@ def evaluate(
             if own_env:
                 target.close()
     env = agent.wrap_env(target)  # the observations the agent was trained on (frame stacking)
+    _check_spaces(agent, env, own_env)
     returns: list[float] = []
     lengths: list[int] = []
     try:
@@ -141,6 +147,22 @@ def evaluate(
         if own_env:
             env.close()
     return EvalResult(tuple(returns), tuple(lengths))
+
+
+def _check_spaces(agent: Agent, env: gym.Env, own_env: bool) -> None:
+    """Refuse an env whose spaces differ from those the agent was built on (closing it if it is ours)."""
+    from rlzoo.errors import IncompatibleEnvError
+
+    trained = agent.env
+    if env.observation_space.shape == trained.observation_space.shape and env.action_space == trained.action_space:
+        return
+    if own_env:
+        env.close()
+    raise IncompatibleEnvError(
+        f"{agent.name or 'this agent'} was trained on {agent.env_id or 'an env'} with observations "
+        f"{trained.observation_space} and actions {trained.action_space}; this env has {env.observation_space} "
+        f"and {env.action_space}: evaluate it on an env with the same spaces"
+    )
 
 
 def _evaluate_parallel(agent: Agent, env: Any, n_episodes: int, seed: int | None, deterministic: bool) -> EvalResult:

@@ -55,9 +55,20 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
         import yaml
     except ImportError as exc:
         raise MissingDependencyError("reading presets", "sb3") from exc
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RLZooError(f"{path}: cannot read the preset file: {' '.join(str(exc).split())}") from None
+    if not isinstance(raw, dict):
+        raise RLZooError(f"{path}: a preset file maps env ids to {{train: {{...}}, hyperparams: {{...}}}}, not a {type(raw).__name__}")
     presets = {}
     for env_id, body in raw.items():
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("train") or {}, dict)
+            or not isinstance(body.get("hyperparams") or {}, dict)
+        ):
+            raise RLZooError(f"{path}: preset {env_id!r} must be a mapping with the sections train and hyperparams, each a mapping")
         unknown = set(body) - {"train", "hyperparams"}
         if unknown:
             raise RLZooError(f"{path}: preset {env_id!r} has unknown sections {sorted(unknown)}: valid are train, hyperparams")

@@ -338,6 +338,10 @@ def _check_env_kwargs(id: str, constructor: Any, kwargs: dict[str, Any]) -> None
             raise EnvConfigError(f"unknown kwarg {key!r} for env {id!r}: {hint}valid kwargs: {', '.join(valid) or 'none'}")
 
 
+#: The most frames ``frame_stack`` may stack.
+MAX_FRAME_STACK = 1024
+
+
 def check_seed(seed: Any) -> None:
     """``seed`` must be ``None`` or an int in [0, 2**32 - 1] (what NumPy, torch and TensorFlow all accept).
 
@@ -392,13 +396,21 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os
     settings = {**found.hyperparams, **hyperparams}
     frame_stack = settings.pop("frame_stack", 1)  # every backend: an env wrapper, not the backend's job
     problem = checks.integer(1)(frame_stack)
+    if problem is None and frame_stack > MAX_FRAME_STACK:  # each frame is a copy of the observation: 10**9 would exhaust memory
+        problem = f"must be an int from 1 to {MAX_FRAME_STACK}"
     if problem is not None:
         raise HyperparameterError(name, "frame_stack", problem=f"{problem} (the number of stacked frames)", value=frame_stack)
     frame_stack = int(frame_stack)
-    env = stack_frames(env, frame_stack)
-    if seed is not None:
-        seed_everything(seed)
-    agent = factory(env, seed=seed, **settings)
+    try:
+        env = stack_frames(env, frame_stack)
+        if seed is not None:
+            seed_everything(seed)
+        agent = factory(env, seed=seed, **settings)
+    except MemoryError as exc:
+        raise ArgumentError(
+            f"agent {name!r} with these settings needs more memory than this machine has ({exc}): "
+            "lower frame_stack, buffer_size, memory_limit or the network's size"
+        ) from None
     agent.frame_stack = frame_stack
     agent.train_defaults = dict(found.train)
     if frame_stack > 1:

@@ -30,11 +30,15 @@ def set_threads(count: int | None) -> None:
 
     Raises
     ------
-    ValueError: ``count`` is below 1.
+    ArgumentError: ``count`` is not None or an int >= 1.
     """
+    from rlzoo import checks
+    from rlzoo.errors import ArgumentError
+
     global _requested
-    if count is not None and int(count) < 1:
-        raise ValueError(f"threads must be at least 1 (or None for the frameworks' defaults), got {count}")
+    problem = None if count is None else checks.integer(1)(count)
+    if problem is not None:
+        raise ArgumentError(f"threads={checks.shown(count)}: {problem} (or None for the frameworks' defaults)")
     _requested = None if count is None else int(count)
     if _requested is None:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,6 +103,8 @@ def train(
     check_seed(seed)  # every argument is checked before the agent is built or changed
     seed = None if seed is None else int(seed)
     _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
+    _usable_folder("tensorboard_log", tensorboard_log)
+    _usable_folder("checkpoint_dir", checkpoint_dir)
     if checkpoint_every and checkpoint_dir is None:
         raise ArgumentError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
     callbacks = list(callbacks)
@@ -171,6 +174,7 @@ def resume(
         The trained agent, as :func:`train` returns it; new checkpoints keep going to the
         same folder.
     """
+    _usable_folder("tensorboard_log", tensorboard_log)
     set_threads(threads)  # before the checkpoint's agent is built
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = read_checkpoint(checkpoint)
@@ -240,6 +244,16 @@ _RULES: dict[str, checks.Rule] = {
     "eval_episodes": checks.integer(1),
     "checkpoint_every": checks.integer(0),
 }
+
+
+def _usable_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
+    """Create ``folder`` now, so a folder that cannot be written fails before training, not after it."""
+    if folder is None:
+        return
+    try:
+        pathlib.Path(folder).mkdir(parents=True, exist_ok=True)
+    except (OSError, TypeError) as exc:
+        raise ArgumentError(f"{name}={shown(folder)} cannot be used as a folder: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _check_numbers(**arguments: Any) -> None:

@@ -331,3 +331,56 @@ def test_non_finite_weights_stop_training_with_a_clear_error(agent, message) -> 
     built = rlzoo.make_agent(agent, "CartPole-v1", seed=0, **FAST[agent])
     with pytest.raises(TrainingDivergedError, match=message):
         rlzoo.train(built, total_timesteps=600, eval_every=0, callbacks=[PoisonWeights(at=100)])
+
+
+# -- found by probing the merged tree with bad input ------------------------------------------
+@pytest.fixture(scope="module")
+def a2c() -> rlzoo.Agent:
+    return rlzoo.make_agent("sb3-a2c", "CartPole-v1", seed=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_episodes": 0}, r"n_episodes=int 0: must be an int >= 1"),
+    ({"n_episodes": "5"}, r"n_episodes=str '5': must be an int >= 1"),
+    ({"n_episodes": 1, "seed": -3}, r"seed"),
+])
+def test_evaluate_checks_its_arguments(a2c, kwargs, message) -> None:
+    with pytest.raises(ArgumentError, match=message):
+        rlzoo.evaluate(a2c, **kwargs)
+
+
+def test_evaluate_on_an_env_with_other_spaces_is_an_incompatible_env_error(a2c) -> None:
+    with pytest.raises(IncompatibleEnvError, match=r"trained on CartPole-v1 .* evaluate it on an env with the same spaces"):
+        rlzoo.evaluate(a2c, "Pendulum-v1", n_episodes=1)
+
+
+@pytest.mark.parametrize("threads", [0, -1, "2", 1.5])
+def test_train_refuses_a_thread_count_that_is_not_a_positive_int(threads) -> None:
+    with pytest.raises(ArgumentError, match=r"threads="):
+        rlzoo.train("sb3-a2c", "CartPole-v1", total_timesteps=10, threads=threads)
+
+
+@pytest.mark.parametrize("key", ["tensorboard_log", "checkpoint_dir"])
+def test_train_refuses_an_output_folder_it_cannot_make_before_training(tmp_path, key) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    extra = {"checkpoint_every": 5} if key == "checkpoint_dir" else {}
+    with pytest.raises(ArgumentError, match=rf"{key}=.* cannot be used as a folder"):
+        rlzoo.train("sb3-a2c", "CartPole-v1", total_timesteps=10, **{key: blocker / "inside"}, **extra)
+
+
+def test_frame_stack_has_an_upper_bound_instead_of_exhausting_memory() -> None:
+    with pytest.raises(HyperparameterError, match=r"frame_stack=1000000000 for agent .sb3-a2c.: must be an int from 1 to 1024"):
+        rlzoo.make_agent("sb3-a2c", "CartPole-v1", frame_stack=10**9)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("CartPole-v1: [1, 2", r"cannot read the preset file"),
+    ("- 1\n- 2\n", r"maps env ids to"),
+    ("CartPole-v1: 3\n", r"must be a mapping with the sections train and hyperparams"),
+])
+def test_a_malformed_preset_file_is_a_clear_error(tmp_path, text, message) -> None:
+    path = tmp_path / "preset.yml"
+    path.write_text(text)
+    with pytest.raises(RLZooError, match=message):
+        rlzoo.make_agent("sb3-a2c", "CartPole-v1", preset=path)

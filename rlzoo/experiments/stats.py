@@ -192,10 +192,7 @@ def curve_estimates(curves: Mapping[str, np.ndarray], reps: int = DEFAULT_REPS, 
     from scipy import stats
 
     estimates = _interval_estimates(curves, lambda x: stats.trim_mean(x, 0.25, axis=0).ravel(), reps, seed)
-    return {
-        name: Estimate(*(np.reshape(a, curves[name].shape[1:]) for a in (e.point, e.low, e.high)))
-        for name, e in estimates.items()
-    }
+    return {name: Estimate(*(np.reshape(a, curves[name].shape[1:]) for a in (e.point, e.low, e.high))) for name, e in estimates.items()}
 
 
 def performance_profiles(
