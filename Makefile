@@ -1,27 +1,37 @@
 # Two commands for a fresh machine: `make run` (train, evaluate and save the recipe agent)
 # and `make test`. Both create .venv and install rlzoo with every extra, torch pinned by
 # constraints.txt to the CPU build (an unpinned torch pulls a multi-GB CUDA build).
+# The CPU build comes from the machine's package index or wheel folder; elsewhere pass
+# PyTorch's CPU wheel index: make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
 PYTHON ?= python3
+TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench bench-speed clean
+.PHONY: install run test lint bench bench-speed clean
 
 install: $(STAMP)
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=64" wheel
-	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch==2.13.0
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[all,test]"
 	touch $(STAMP)
 
 run: install
+	@echo "make run: training into runs/quickstart (replacing what an earlier make run wrote there)"
 	$(BIN)/rlzoo train --agent kerasrl2-dqn --env CartPole-v0 --out runs/quickstart
 
 test: install
 	$(BIN)/python -m pytest
+
+# ruff (lint and format check) and mypy over the installed packages' sources (pyproject.toml).
+lint: install
+	$(BIN)/ruff check rlzoo envs agents
+	$(BIN)/ruff format --check rlzoo envs agents
+	$(BIN)/mypy rlzoo envs agents
 
 # The README's results: ~190 runs (10 seeds each), about 70 minutes of a 2-core machine.
 # Resumable: rerun it after an interruption. BENCH_ARGS passes flags through (--steps, --workers...).

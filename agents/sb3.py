@@ -21,19 +21,27 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import stable_baselines3
-import torch
-from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import Logger
 
-from rlzoo.agent import Agent
-from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError
-from rlzoo.files import unpack_limit, zip_size_problem
+from rlzoo.tensorboard import keep_tensorflow_out
 
-from . import PRESETS_DIR
+# stable_baselines3.common.logger imports torch.utils.tensorboard, which imports TensorFlow
+# through tensorboard.compat whenever both are installed (seconds, log lines, and Keras 3
+# selected, which keras-rl2 cannot use): TensorBoard's stub does instead.
+keep_tensorflow_out()
+
+import stable_baselines3  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.base_class import BaseAlgorithm  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+from stable_baselines3.common.logger import Logger  # noqa: E402
+
+from rlzoo.agent import Agent  # noqa: E402
+from rlzoo.callbacks import Callback  # noqa: E402
+from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
+from rlzoo.files import unpack_limit, zip_size_problem  # noqa: E402
+
+from . import PRESETS_DIR  # noqa: E402
 
 #: Constructor arguments that rlzoo sets itself (``seed``) or that make no sense here.
 _RESERVED = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose", "replay_buffer_class", "rollout_buffer_class"}
@@ -45,6 +53,9 @@ _ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
     "silu": torch.nn.SiLU,
 }
 _PAYLOAD = "sb3_model.zip"
+#: What an off-policy replay buffer holds, written to checkpoints as arrays (``next_observations``
+#: is ``None`` with ``optimize_memory_usage``).
+_BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
 
 
 def linear_schedule(initial: float) -> Callable[[float], float]:
@@ -83,6 +94,12 @@ class _Bridge(BaseCallback):
                 self.callback.on_episode_end(self.agent, float(episode["r"]), int(episode["l"]))
         return self.callback.on_step(self.agent)
 
+    def _on_rollout_start(self) -> None:
+        # SB3 records train/loss while training between rollouts and clears it at its next log dump.
+        loss = self.logger.name_to_value.get("train/loss")
+        if loss is not None:
+            self.agent.last_loss = float(loss)
+
 
 class SB3Agent(Agent):
     """A Stable-Baselines3 algorithm behind rlzoo's :class:`~rlzoo.agent.Agent` contract.
@@ -112,6 +129,8 @@ class SB3Agent(Agent):
                 f"{self.registered_name()} needs {kinds} actions, but {self.env_id or 'this env'} has {env.action_space}"
             )
         self.model = self._build(env)
+        #: The loss of SB3's latest update, for :meth:`training_metrics` (A2C and SAC log theirs per part under train/).
+        self.last_loss: float | None = None
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -145,12 +164,25 @@ class SB3Agent(Agent):
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        self.model.tensorboard_log = self.tensorboard_log  # SB3's own tags go beside rlzoo's (rlzoo.tensorboard)
+        if self.tensorboard_log is None:
+            _quiet_logger(self.model)
+        else:
+            self.model._custom_logger = False  # SB3 then configures its own logger, with TensorBoard output
         self.model.learn(
             total_timesteps,
             callback=_Bridge(self, callback or Callback()),
             reset_num_timesteps=False,  # learn() twice continues, as with every backend
         )
         self.num_timesteps = self.model.num_timesteps
+
+    def training_metrics(self) -> dict[str, float]:
+        metrics = {"learning_rate": float(self.model.lr_schedule(self.model._current_progress_remaining))}
+        if self.last_loss is not None:
+            metrics["loss"] = self.last_loss
+        if hasattr(self.model, "exploration_rate"):
+            metrics["exploration"] = float(self.model.exploration_rate)
+        return metrics
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         action, _ = self.model.predict(observation, deterministic=deterministic)
@@ -243,6 +275,71 @@ class SB3Agent(Agent):
         if unknown:
             raise ArtifactError(_PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
         return keys
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def learn_until(self, timestep: int, callback: Callback | None = None, *, run_end: int | None = None) -> None:
+        """Train to ``timestep`` with SB3's schedules running over the whole run to ``run_end``.
+
+        SB3 computes its progress (for ``lin_`` schedules and DQN's exploration) as
+        ``1 - num_timesteps / end`` with ``end`` the end of the current ``learn()`` call;
+        pointing it at ``run_end`` makes a run trained in parts follow one schedule.
+        """
+        model = self.model
+        if run_end is not None:
+            progress = type(model)._update_current_progress_remaining
+            model._update_current_progress_remaining = lambda num_timesteps, _end: progress(model, num_timesteps, run_end)
+        try:
+            self.learn(timestep - self.num_timesteps, callback)
+        finally:
+            model.__dict__.pop("_update_current_progress_remaining", None)  # never saved with the model
+
+    def write_training_state(self, directory: pathlib.Path) -> None:
+        """The replay buffer's arrays (off-policy algorithms) and the action space's and envs'
+        generators. The optimizer state is in the payload (SB3's zip holds it)."""
+        import numpy as np
+
+        model = self.model
+        state: dict[str, Any] = {
+            "action_space_rng": model.action_space.np_random.bit_generator.state,
+            "env_rngs": [env_rng_state(env) for env in getattr(model.env, "envs", [])],
+            "replay_buffer": None,
+        }
+        buffer = getattr(model, "replay_buffer", None)
+        if buffer is not None:
+            arrays = {name: getattr(buffer, name) for name in _BUFFER_ARRAYS if isinstance(getattr(buffer, name, None), np.ndarray)}
+            if len(arrays) < len(_BUFFER_ARRAYS) - 1:  # a dict-observation buffer stores dicts of arrays
+                raise CheckpointError(directory, f"{type(buffer).__name__} replay buffers cannot be checkpointed yet")
+            rows = buffer.buffer_size if buffer.full else min(buffer.pos + 1, buffer.buffer_size)
+            with open(directory / "replay_buffer.npz", "wb") as handle:
+                np.savez(handle, **{name: array[:rows] for name, array in arrays.items()})
+            state["replay_buffer"] = {"pos": int(buffer.pos), "full": bool(buffer.full), "rows": rows}
+        (directory / "sb3_state.json").write_text(json.dumps(state))
+
+    def read_training_state(self, directory: pathlib.Path) -> None:
+        import numpy as np
+
+        model = self.model
+        state = json.loads((directory / "sb3_state.json").read_text())
+        saved = state["replay_buffer"]
+        if saved is not None:
+            buffer = model.replay_buffer
+            with np.load(directory / "replay_buffer.npz", allow_pickle=False) as arrays:
+                for name in arrays.files:
+                    target = getattr(buffer, name)
+                    if name not in _BUFFER_ARRAYS or target is None or arrays[name].shape[1:] != target.shape[1:] or len(arrays[name]) > len(target):
+                        raise CheckpointError(directory, f"replay buffer array {name!r} does not fit this agent's buffer")
+                    target[: len(arrays[name])] = arrays[name]
+            buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
+        model.action_space.np_random.bit_generator.state = state["action_space_rng"]
+        envs = getattr(model.env, "envs", [])
+        if len(envs) != len(state["env_rngs"]):
+            raise CheckpointError(directory, f"it was written with {len(state['env_rngs'])} envs, this agent has {len(envs)}")
+        model.env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
+        for env, rng_state in zip(envs, state["env_rngs"]):
+            set_env_rng_state(env, rng_state)
+        model._last_obs = model.env.reset()
+        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+
 
 
 def _quiet_logger(model: BaseAlgorithm) -> None:

@@ -77,7 +77,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         if self.wind_std:
             force = force + self.gust
             self.gust = GUST_DECAY * self.gust + self.wind_std * self.np_random.standard_normal(self.num_envs)
-        x, x_dot, theta, theta_dot = cartpole_step(*self.state, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin)
+        x, x_dot, theta, theta_dot = self.state
+        x, x_dot, theta, theta_dot = cartpole_step(
+            x, x_dot, theta, theta_dot, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin
+        )
         self.state = np.stack((x, x_dot, theta, theta_dot))
         out_of_track = (x < -X_THRESHOLD) | (x > X_THRESHOLD)
         if self.swing_up:
@@ -105,4 +108,10 @@ class CartPoleVariantVectorEnv(VectorEnv):
         return observations
 
     def _info(self) -> dict[str, Any]:
-        return {name: self.params[name].copy() for name in self.randomize}
+        # Gymnasium's vector envs pair every info key with a "_key" mask of the envs that set
+        # it (here: every env, every step), which wrappers and RecordEpisodeStatistics read.
+        info: dict[str, Any] = {}
+        for name in self.randomize:
+            info[name] = self.params[name].copy()
+            info["_" + name] = np.ones(self.num_envs, dtype=bool)
+        return info

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 
-from rlzoo.errors import RLZooError
+from rlzoo.errors import CheckpointError, RLZooError
 
 if TYPE_CHECKING:
     from rlzoo.callbacks import Callback
@@ -22,11 +22,13 @@ class TrainingHistory:
     """What training recorded: one row per finished episode and one per periodic evaluation.
 
     ``episodes`` rows are ``(timestep, return, length)``; ``evaluations`` rows are
-    ``(timestep, mean_return, std_return)``.
+    ``(timestep, mean_return, std_return)``. ``kept_timestep`` is the step whose weights
+    periodic evaluation kept (``None`` without periodic evaluation).
     """
 
     episodes: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
     evaluations: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
+    kept_timestep: int | None = None
 
 
 def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
@@ -35,6 +37,16 @@ def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
     if spec is None:
         return None, {}
     return spec.id, dict(spec.kwargs or {})
+
+
+def env_rng_state(env: gym.Env) -> dict[str, Any]:
+    """The state of ``env``'s ``np_random`` as JSON values (NumPy's ``bit_generator.state``)."""
+    return env.unwrapped.np_random.bit_generator.state
+
+
+def set_env_rng_state(env: gym.Env, state: dict[str, Any]) -> None:
+    """Restore what :func:`env_rng_state` returned."""
+    env.unwrapped.np_random.bit_generator.state = state
 
 
 def stack_frames(env: gym.Env, frames: int) -> gym.Env:
@@ -88,6 +100,8 @@ class Agent(abc.ABC):
         self.frame_stack = 1
         #: The preset's ``train`` settings (``total_timesteps``, ``eval_every``...), set by :func:`rlzoo.make_agent`.
         self.train_defaults: dict[str, Any] = {}
+        #: Folder for the backend's own TensorBoard events, if it writes any (set by :func:`rlzoo.train`).
+        self.tensorboard_log: str | None = None
 
     # -- the backend's part -------------------------------------------------------------
     @abc.abstractmethod
@@ -119,6 +133,50 @@ class Agent(abc.ABC):
     @abc.abstractmethod
     def read_payload(self, directory: pathlib.Path) -> None:
         """Load what :meth:`write_payload` wrote. Must never execute code from the files."""
+
+    # -- checkpoints (optional: the defaults say the backend cannot be checkpointed) ------
+    def write_training_state(self, directory: pathlib.Path) -> None:
+        """Write what continuing training needs besides :meth:`write_payload`'s files.
+
+        That is the optimizer state (unless the payload holds it), the replay buffer, and
+        the random generators of the backend and its env that are not Python's, NumPy's
+        global or torch's (:mod:`rlzoo.checkpoint` saves those). Write arrays as
+        ``.npy``/``.npz`` and the rest as JSON: :meth:`read_training_state` must never
+        unpickle. The episode in progress need not survive: after
+        :meth:`read_training_state` training starts a new one.
+
+        Raises
+        ------
+        CheckpointError
+            This backend cannot be checkpointed (the default).
+        """
+        raise CheckpointError(directory, f"agent {self.name or type(self).__name__!r} does not support checkpoints")
+
+    def read_training_state(self, directory: pathlib.Path) -> None:
+        """Restore what :meth:`write_training_state` wrote, after :meth:`read_payload`, and
+        reset the env so that the next :meth:`learn` starts a new episode from the restored
+        env generator."""
+        raise CheckpointError(directory, f"agent {self.name or type(self).__name__!r} does not support checkpoints")
+
+    def learn_until(self, timestep: int, callback: Callback | None = None, *, run_end: int | None = None) -> None:
+        """Train until :attr:`num_timesteps` reaches ``timestep``, as one part of a run that
+        ends at ``run_end``.
+
+        :func:`rlzoo.train` trains in parts when it writes checkpoints between them. The
+        default is ``learn(timestep - num_timesteps)``; backends whose schedules depend on
+        the progress through a run (SB3's learning-rate, clip-range and exploration
+        schedules) override it so a run trained in parts, or resumed from a checkpoint,
+        follows the schedule of one :meth:`learn` call to ``run_end``.
+        """
+        self.learn(timestep - self.num_timesteps, callback)
+
+    def training_metrics(self) -> dict[str, float]:
+        """The latest values of the backend's training quantities, for logging.
+
+        Keys among ``"loss"``, ``"learning_rate"`` and ``"exploration"`` (epsilon, or
+        Boltzmann's tau), only those the backend has; the default has none.
+        """
+        return {}
 
     # -- shared behaviour -----------------------------------------------------------------
     def set_env(self, env: gym.Env) -> None:

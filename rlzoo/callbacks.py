@@ -65,7 +65,11 @@ class EpisodeRecorder(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm progress bar over the training steps, showing the last episode return."""
+    """A tqdm progress bar over the training steps, showing the last episode return.
+
+    It counts at most ``total_timesteps``: vectorised and rollout-based backends may step
+    past the total (SB3 finishes its last rollout), and the bar then still reads 100%.
+    """
 
     def __init__(self) -> None:
         self._bar: Any = None
@@ -83,8 +87,8 @@ class ProgressBar(Callback):
         self._bar = tqdm(total=total_timesteps, unit="step", dynamic_ncols=True, desc=agent.name or "train")
 
     def on_step(self, agent: Agent) -> bool:
-        done = agent.num_timesteps - self._start
-        if done - self._shown >= 100 or done >= self._bar.total:  # redrawing each step costs more than a DQN step
+        done = min(agent.num_timesteps - self._start, self._bar.total)
+        if done - self._shown >= 100 or (done == self._bar.total and done > self._shown):  # redrawing each step costs more than a DQN step
             self._bar.update(done - self._shown)
             self._shown = done
         return True
@@ -103,7 +107,11 @@ class EvalEvery(Callback):
     backend: evaluation runs on a separate env instance; the scores go to
     ``agent.history.evaluations`` and the log; at the end of training (after a final
     evaluation, if the last step was not one) the best-scoring weights are restored,
-    the latest of equal scores winning.
+    the latest of equal scores winning, and ``agent.history.kept_timestep`` says whose.
+
+    Each evaluation and the choice of weights are logged at INFO level on this module's
+    logger, with ``record.rlzoo_event`` set to ``"eval"`` or ``"kept"`` (the CLI shows them
+    as they happen).
 
     Parameters
     ----------
@@ -146,7 +154,14 @@ class EvalEvery(Callback):
         result = evaluate(agent, self.env, self.episodes, seed=self.seed, deterministic=True)
         agent.history.evaluations.append((agent.num_timesteps, result.mean, result.std))
         self.last_eval = agent.num_timesteps
-        logger.info("step %d: greedy return %.1f +/- %.1f over %d episodes", agent.num_timesteps, result.mean, result.std, self.episodes)
+        logger.info(
+            "eval at step %d: %.1f ± %.1f (greedy, %d episodes)",
+            agent.num_timesteps,
+            result.mean,
+            result.std,
+            self.episodes,
+            extra={"rlzoo_event": "eval"},
+        )
         if result.mean >= self.best_mean:
             self.best_mean, self.best_timestep = result.mean, agent.num_timesteps
             self.best_weights = agent.get_weights()
@@ -155,6 +170,7 @@ class EvalEvery(Callback):
         if self.last_eval != agent.num_timesteps:
             self._evaluate(agent)
         if self.best_weights is not None and self.best_timestep != agent.num_timesteps:
-            logger.info("keeping the weights of step %d (greedy return %.1f)", self.best_timestep, self.best_mean)
             agent.set_weights(self.best_weights)
+        agent.history.kept_timestep = self.best_timestep
+        logger.info("kept the weights from step %d (eval %.1f)", self.best_timestep, self.best_mean, extra={"rlzoo_event": "kept"})
         self.env.close()

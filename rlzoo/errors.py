@@ -93,3 +93,11 @@ class ArtifactError(RLZooError, ValueError):
         super().__init__(f"cannot {action} {str(path)!r}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class CheckpointError(RLZooError, ValueError):
+    """A checkpoint that cannot be written or read: the message names the folder and the problem."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"checkpoint {str(path)!r}: {problem}")
+        self.path = path

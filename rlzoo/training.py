@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
+from rlzoo.checkpoint import Checkpoint, EvalState, RunSettings, read_checkpoint, write_checkpoint
 from rlzoo.registry import make_agent, make_env
+from rlzoo.tensorboard import TensorBoardLogger
+from rlzoo.threads import set_threads
 
 
 def train(
@@ -20,6 +24,11 @@ def train(
     progress_bar: bool = False,
     eval_every: int | None = None,
     eval_episodes: int | None = None,
+    checkpoint_every: int | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    checkpoint_notes: dict[str, Any] | None = None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
     **hyperparams: Any,
 ) -> Agent:
     """Train an agent; the same loop contract, logging and best-weights rule for every backend.
@@ -47,6 +56,24 @@ def train(
         turns it off.
     eval_episodes:
         Episodes per periodic evaluation (the preset's, else 10).
+    checkpoint_every:
+        Write a checkpoint to ``checkpoint_dir`` whenever ``agent.num_timesteps`` passes a
+        multiple of this (``None`` or 0: none); :func:`resume` continues the run from it.
+        Training then runs in parts between checkpoints, which trains exactly as one part
+        would.
+    checkpoint_dir:
+        The checkpoint folder (required with ``checkpoint_every``); only the latest
+        checkpoint is kept.
+    checkpoint_notes:
+        JSON values stored with each checkpoint (``RunSettings.notes``), for the caller.
+    tensorboard_log:
+        Write TensorBoard events to a new run folder ``tensorboard_log/AGENT_N``: the same
+        tags for every backend (:mod:`rlzoo.tensorboard`), plus the backend's own (SB3's).
+        Needs the ``tensorboard`` extra.
+    threads:
+        Intra-op threads for torch and TensorFlow (:func:`rlzoo.threads.set_threads`); one by
+        default, which is fastest for small networks on a shared CPU. ``None`` leaves them as
+        they are. TensorFlow fixes its count when the first keras-rl2 agent is built.
     **hyperparams:
         Hyperparameters for building the agent (only when ``agent`` is a name).
 
@@ -54,7 +81,14 @@ def train(
     -------
     Agent
         The trained agent; ``agent.history`` has every training episode.
+
+    A callback's ``on_step`` returning ``False`` stops training there: the agent keeps the
+    weights trained so far (no final evaluation, no best-weights swap) and no checkpoint
+    is written at that step. An exception raised inside training (``KeyboardInterrupt``
+    too) reaches the caller; the agent's ``num_timesteps`` and history then count the
+    steps done, and it can be saved or trained further.
     """
+    set_threads(threads)  # before building an agent: TensorFlow fixes its thread count then
     if isinstance(agent, str):
         if env is None:
             raise ValueError(f"train({agent!r}) needs env=: an env id or instance to build the agent on")
@@ -77,16 +111,113 @@ def train(
     if eval_episodes is None:
         eval_episodes = preset.get("eval_episodes", 10)
 
+    if checkpoint_every and checkpoint_dir is None:
+        raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
+    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0):
+        raise ValueError(f"checkpoint_every must be a whole number of steps >= 0, got {checkpoint_every!r}")
+    settings = RunSettings(
+        end_timestep=agent.num_timesteps + total_timesteps,
+        eval_every=int(eval_every),
+        eval_episodes=int(eval_episodes),
+        eval_seed=seed,
+        checkpoint_every=int(checkpoint_every or 0),
+        notes=dict(checkpoint_notes or {}),
+    )
+    return _run(agent, settings, callbacks, progress_bar, checkpoint_dir, None, tensorboard_log)
+
+
+def resume(
+    checkpoint: str | os.PathLike[str] | Checkpoint,
+    *,
+    callbacks: Iterable[Callback] = (),
+    progress_bar: bool = False,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+    threads: int | None = 1,
+) -> Agent:
+    """Continue a run from its latest checkpoint to the ``total_timesteps`` it was started with.
+
+    Parameters
+    ----------
+    checkpoint:
+        The ``checkpoint_dir`` of a :func:`train` call, or a checkpoint already read by
+        :func:`rlzoo.checkpoint.read_checkpoint`.
+    callbacks:
+        :class:`rlzoo.callbacks.Callback` objects called during training.
+    progress_bar:
+        Show a tqdm progress bar.
+    tensorboard_log, threads:
+        As for :func:`train`.
+
+    Returns
+    -------
+    Agent
+        The trained agent, as :func:`train` returns it; new checkpoints keep going to the
+        same folder.
+    """
+    set_threads(threads)  # before the checkpoint's agent is built
+    if not isinstance(checkpoint, Checkpoint):
+        checkpoint = read_checkpoint(checkpoint)
+    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log)
+
+
+class _StopWatch(CallbackList):
+    """Calls its callbacks and remembers whether one asked to stop."""
+
+    stopped = False
+
+    def on_step(self, agent: Agent) -> bool:
+        keep_going = super().on_step(agent)
+        self.stopped = self.stopped or not keep_going
+        return keep_going
+
+
+def _run(
+    agent: Agent,
+    settings: RunSettings,
+    callbacks: Iterable[Callback],
+    progress_bar: bool,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    eval_state: EvalState | None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+) -> Agent:
+    """Train ``agent`` to ``settings.end_timestep``, in parts between checkpoints."""
+    evaluator = None
     hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
-    if eval_every:
-        hooks.append(EvalEvery(lambda: _eval_env(agent), int(eval_every), int(eval_episodes), seed=seed))
+    if settings.eval_every:
+        evaluator = EvalEvery(lambda: _eval_env(agent), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed)
+        hooks.append(evaluator)
+    if tensorboard_log is not None:  # after EvalEvery, so the final evaluation is logged too
+        hooks.append(TensorBoardLogger(tensorboard_log))
     if progress_bar:
         hooks.append(ProgressBar())
-    callback = CallbackList(hooks)
-    callback.on_training_start(agent, total_timesteps)
-    agent.learn(total_timesteps, callback)
-    callback.on_training_end(agent)
+    callback = _StopWatch(hooks)
+    end, every = settings.end_timestep, settings.checkpoint_every
+    callback.on_training_start(agent, max(end - agent.num_timesteps, 0))
+    if evaluator is not None and eval_state is not None:
+        evaluator.next_eval, evaluator.last_eval = eval_state.next_eval, eval_state.last_eval
+        evaluator.best_mean, evaluator.best_timestep = eval_state.best_mean, eval_state.best_timestep
+        evaluator.best_weights = eval_state.best_weights
+    while agent.num_timesteps < end and not callback.stopped:
+        before = agent.num_timesteps
+        part_end = min(end, (before // every + 1) * every) if every else end
+        agent.learn_until(part_end, callback, run_end=end)
+        if every and not callback.stopped:
+            assert checkpoint_dir is not None
+            write_checkpoint(checkpoint_dir, agent, settings, _eval_state(evaluator))
+        if agent.num_timesteps == before:  # a backend that made no progress would loop forever
+            break
+    for hook in hooks:
+        if hook is evaluator and callback.stopped:
+            evaluator.env.close()  # stopped early: keep the weights trained so far, no final evaluation
+        else:
+            hook.on_training_end(agent)
     return agent
+
+
+def _eval_state(evaluator: EvalEvery | None) -> EvalState | None:
+    if evaluator is None:
+        return None
+    return EvalState(evaluator.next_eval, evaluator.last_eval, evaluator.best_mean, evaluator.best_timestep, evaluator.best_weights)
 
 
 def _eval_env(agent: Agent) -> Any:

@@ -133,3 +133,16 @@ def test_continuous_force_is_scaled_and_clipped() -> None:
     env.state = (0.0, 0.0, 0.0, 0.0)
     env.step(np.array([0.5], dtype=np.float32))
     assert pushed > 0 and env.state[1] == pytest.approx(pushed / 2)
+
+
+def test_batched_infos_carry_the_masks_a_sync_vector_env_produces() -> None:
+    env_id = "rlzoo/RandomPhysicsCartPole-v0"
+    batched = gym.make_vec(env_id, num_envs=3, vectorization_mode="vector_entry_point")
+    synced = gym.make_vec(env_id, num_envs=3, vectorization_mode="sync")
+
+    (_, batched_info), (_, synced_info) = batched.reset(seed=0), synced.reset(seed=0)
+    assert set(batched_info) == set(synced_info) and "_masscart" in batched_info
+    for key in ("_masscart", "_masspole", "_length", "_force_mag"):
+        assert batched_info[key].dtype == synced_info[key].dtype == bool and batched_info[key].all()
+    batched_info, synced_info = batched.step(np.ones(3, dtype=np.int64))[4], synced.step(np.ones(3, dtype=np.int64))[4]
+    assert set(batched_info) == set(synced_info)

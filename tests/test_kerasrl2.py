@@ -141,6 +141,54 @@ def test_fused_update_matches_keras_rl2_backward_on_the_same_batch() -> None:
         np.testing.assert_allclose(fused, stock, atol=2e-5)  # keras-rl2 leaves the soft update's read order open
 
 
+def test_fused_update_returns_the_updated_models_q_values_of_the_next_observation() -> None:
+    agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(64):
+        agent.memory.add(rng.normal(size=4), int(rng.integers(2)), 1.0, rng.normal(size=4), bool(rng.random() < 0.1))
+    following = rng.normal(size=4).astype(np.float32)
+    before = agent.fused.q_values(following)
+    agent.fused.update(np.arange(32), following)
+    prefetched = agent.fused.prefetched_q_values(following)
+    np.testing.assert_allclose(prefetched, agent.fused.q_values(following), rtol=1e-6, atol=1e-7)  # the graph's own call
+    assert not np.allclose(prefetched, before, rtol=0, atol=1e-7)  # computed after the Adam step, not before
+    assert agent.fused.prefetched_q_values(following.copy()) is None  # only for that observation object
+
+
+def test_inlined_boltzmann_draws_the_same_actions_as_keras_rl2s_policy() -> None:
+    from rl.policy import BoltzmannQPolicy
+
+    from rlzoo.agents.kerasrl2.fast import boltzmann_action
+
+    rng = np.random.default_rng(0)
+    for tau, clip, n_actions in [(1.0, (-500.0, 500.0), 2), (0.3, (-2.0, 2.0), 5)]:
+        q_values = [(rng.normal(size=n_actions) * 3).astype(np.float32) for _ in range(2000)]
+        policy = BoltzmannQPolicy(tau=tau, clip=clip)
+        np.random.seed(3)
+        expected = [int(policy.select_action(q_values=q)) for q in q_values]
+        np.random.seed(3)
+        assert [boltzmann_action(q, tau, clip) for q in q_values] == expected
+        assert 0 < np.mean(np.array(expected) == 0) < 1  # not a constant action
+
+
+def test_fused_and_stock_paths_take_the_same_actions_from_the_same_seed() -> None:
+    # Same draws from NumPy's global generator in the same order (one per action, one batch of
+    # indexes per update), same update up to float rounding: the runs only part if a Boltzmann
+    # draw falls within ~1e-7 of a decision boundary (odds ~1e-5 over these 300 steps).
+    stock = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=300, seed=3, fast=False)
+    fused = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=300, seed=3)
+    np.testing.assert_array_equal(fused.memory.actions[:300], stock.memory.actions[:300])
+    assert fused.history.episodes == stock.history.episodes
+    assert not np.allclose(stock.get_weights()[0][0], rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=3).get_weights()[0][0])
+
+
+def test_setting_weights_drops_the_prefetched_q_values() -> None:
+    agent = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=50, seed=0)
+    assert agent.fused.prefetched_q_values(agent._observation) is not None
+    agent.set_weights(agent.get_weights())
+    assert agent.fused.prefetched_q_values(agent._observation) is None
+
+
 def test_rejects_continuous_actions() -> None:
     with pytest.raises(IncompatibleEnvError, match="kerasrl2-dqn needs Discrete actions, but Pendulum-v1"):
         rlzoo.make_agent("kerasrl2-dqn", "Pendulum-v1")

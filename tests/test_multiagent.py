@@ -84,3 +84,38 @@ def test_multiagent_agent_round_trips_through_the_artifact(tmp_path) -> None:
     loaded = rlzoo.load(rlzoo.save(agent, tmp_path / "carts.zip"))
     assert loaded.env_id == ENV_ID
     assert rlzoo.evaluate(loaded, n_episodes=3, seed=1).per_agent == rlzoo.evaluate(agent, n_episodes=3, seed=1).per_agent
+
+
+def test_module_follows_pettingzoos_conventions_for_its_module_tests() -> None:
+    import rlzoo.envs.multi_cart as module
+
+    pettingzoo_test.max_cycles_test(module)  # needs module.env and module.parallel_env
+    pettingzoo_test.api_test(module.env(), num_cycles=20)
+    assert module.raw_env().unwrapped.metadata["name"] == "spring_carts_v0"
+
+
+def test_render_test_checks_every_declared_mode() -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert SpringCarts.metadata["render_modes"] == ["human", "rgb_array"]
+    # "human" opens a window: an off-screen one, in a fresh process because SDL picks its
+    # video driver once per process (other tests' renders picked one already).
+    code = "import rlzoo.envs.multi_cart as m, pettingzoo.test as t; t.render_test(m.env)"
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+
+
+def test_rgb_array_frames_show_the_carts_where_they_are() -> None:
+    env = parallel_env(render_mode="rgb_array")
+    env.reset(seed=0)
+    first = env.render()
+    for _ in range(5):
+        env.step({agent: 1 for agent in env.agents})  # every cart right
+    moved = env.render()
+    env.close()
+
+    assert first.shape == (300, 800, 3) and first.dtype == np.uint8
+    carts_row = lambda frame: np.nonzero((frame[210] < 60).all(axis=1))[0]  # noqa: E731  black pixels of the carts below the track
+    assert abs(len(carts_row(first)) - 3 * 50) <= 6  # three 50-pixel carts (pygame fills their edges too)
+    assert carts_row(moved).mean() > carts_row(first).mean()

@@ -8,14 +8,17 @@ whole process (rl/agents/ddpg.py): from then on TensorFlow runs in graph mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.threads import apply_to_tensorflow
 
 _applied = False
 
@@ -36,8 +39,32 @@ def select_legacy_keras() -> None:
             )
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     # TensorFlow's C++ info and warning lines (CPU features, graph-mode notices) drown the
-    # CLI's output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them.
+    # output; errors still show. Set TF_CPP_MIN_LOG_LEVEL yourself to see them (the CLI sets
+    # 3 unless -v: CPU-only machines also get an error-level "failed call to cuInit" line).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def _native_start_up_lines_hidden() -> Iterator[None]:
+    """With ``TF_CPP_MIN_LOG_LEVEL=3``, hide the lines TensorFlow's C++ writes while it loads.
+
+    TensorFlow 2.21 logs "oneDNN custom operations are on" and "Could not find cuda
+    drivers" before it initialises its logging, so ``TF_CPP_MIN_LOG_LEVEL`` does not filter
+    them: the process's stderr goes to /dev/null for the import (Python errors raised by it
+    still show, as they print after it).
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "3" or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class _OldGymEnv:
@@ -101,10 +128,13 @@ def legacy_optimizer(optimizer: Any) -> Any:
     if cls is None:
         raise RLZooError(f"keras-rl2 needs a legacy Keras optimizer and {type(optimizer).__name__} has none: use Adam, SGD or RMSprop")
     # get_config() reads variables with .numpy(), which fails in graph mode: read attributes.
-    settings = {name: getattr(optimizer, name) for name in ("beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho", "centered") if hasattr(optimizer, name)}
+    names = ("beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho", "centered")
+    settings = {name: getattr(optimizer, name) for name in names if hasattr(optimizer, name)}
     rate = optimizer._learning_rate
     # The variable is not initialised yet in graph mode; its initial value is a constant.
-    settings["learning_rate"] = rate if isinstance(rate, (int, float)) else float(tf_keras.src.backend.get_session().run(rate.initial_value))
+    if not isinstance(rate, (int, float)):
+        rate = float(tf_keras.src.backend.get_session().run(rate.initial_value))
+    settings["learning_rate"] = rate
     accepted = cls.__init__.__code__.co_varnames
     return cls(**{k: v for k, v in settings.items() if k in accepted})
 
@@ -139,10 +169,13 @@ def apply() -> None:
         return
     select_legacy_keras()
     try:
-        import tensorflow.keras as tf_keras_api
-        import tf_keras
+        with _native_start_up_lines_hidden():
+            import tensorflow.keras as tf_keras_api
+            import tf_keras
     except ImportError as exc:
         raise MissingDependencyError(f"the keras-rl2 backend ({exc})", "kerasrl2") from exc
+    # Thread pools are fixed when TensorFlow's runtime starts, i.e. when the first agent is built.
+    apply_to_tensorflow()
     # Defect 1: rl/callbacks.py does `from tensorflow.keras import __version__`, which
     # tf-keras's v2 API module lacks.
     if not hasattr(tf_keras_api, "__version__"):
@@ -156,7 +189,7 @@ def apply() -> None:
     optimizer_class = _additional_updates_optimizer_class()
     for module in (rl.util, rl.agents.dqn, sys.modules.get("rl.agents.ddpg")):
         if module is not None and hasattr(module, "AdditionalUpdatesOptimizer"):
-            module.AdditionalUpdatesOptimizer = optimizer_class
+            setattr(module, "AdditionalUpdatesOptimizer", optimizer_class)  # noqa: B010  (mypy cannot see the attribute)
     rl.core.np = _wide_counters_numpy()
     rl.core.Agent.fit = _gymnasium_aware(rl.core.Agent.fit)
     rl.core.Agent.test = _gymnasium_aware(rl.core.Agent.test)

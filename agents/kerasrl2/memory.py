@@ -33,11 +33,12 @@ class TransitionMemory:
         self.limit = int(limit)
         self.observations = np.zeros((self.limit, *observation_shape), dtype=np.float32)
         self.next_observations = np.zeros((self.limit, *observation_shape), dtype=np.float32)
-        self.actions = np.zeros(self.limit, dtype=np.int64)
+        self.actions = np.zeros(self.limit, dtype=np.int32)
         self.rewards = np.zeros(self.limit, dtype=np.float32)
         self.terminated = np.zeros(self.limit, dtype=bool)
         self.nb_entries = 0
         self._next = 0
+        self._batches: dict[int, tuple[np.ndarray, ...]] = {}
         #: s' of the transition keras-rl2's ``DQNAgent.backward`` is about to ``append``.
         self.next_observation: Any = None
 
@@ -57,14 +58,20 @@ class TransitionMemory:
         return np.random.randint(0, self.nb_entries, size=batch_size)
 
     def batch(self, indexes: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Arrays ``(s, a, r, s', terminated)``; states shaped ``(batch, 1, *obs)`` like keras-rl2's."""
-        return (
-            self.observations[indexes][:, None],
-            self.actions[indexes],
-            self.rewards[indexes],
-            self.next_observations[indexes][:, None],
-            self.terminated[indexes],
-        )
+        """Arrays ``(s, a, r, s', terminated)``; states shaped ``(batch, 1, *obs)`` like keras-rl2's.
+
+        The arrays are buffers reused by the next call with as many indexes: copy them to keep
+        them. ``ndarray.take`` into them costs about a fifth of fancy indexing's new arrays (and
+        of the ``np.take`` function's argument handling).
+        """
+        columns = (self.observations, self.actions, self.rewards, self.next_observations, self.terminated)
+        buffers = self._batches.get(len(indexes))
+        if buffers is None:
+            buffers = self._batches[len(indexes)] = tuple(np.empty((len(indexes), *c.shape[1:]), c.dtype) for c in columns)
+        for column, buffer in zip(columns, buffers):
+            column.take(indexes, axis=0, out=buffer, mode="clip")  # "clip" skips the bounds-check copy
+        state0, action, reward, state1, terminated = buffers
+        return state0[:, None], action, reward, state1[:, None], terminated
 
     # -- keras-rl2's Memory interface, used by stock DQNAgent.forward/backward ------------------
     def get_recent_state(self, current_observation: Any) -> list[Any]:

@@ -3,25 +3,32 @@
 Each subcommand is one module here with ``add_parser(commands)``, which registers its
 parser and sets ``run(args) -> int`` as the parser's ``run`` default; :data:`COMMANDS`
 lists them in the order ``rlzoo --help`` shows them.
+
+Exit statuses: 0 success; 2 a usage error or any :class:`rlzoo.errors.RLZooError` (one
+line, ``rlzoo: error: ...``); 1 a file-system error or an internal error (one line, the
+traceback only with ``-v``); 130/143 stopped by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import traceback
+import warnings
 from collections.abc import Sequence
 
-from rlzoo.cli import evaluate, listing, report, sweep, train, tune
+from rlzoo.cli import enjoy, evaluate, listing, record, report, sweep, train, tune
 from rlzoo.errors import RLZooError
 
-COMMANDS = (listing, train, evaluate, sweep, report, tune)
+COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``rlzoo`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="rlzoo", description="Train, evaluate and compare RL agents on Gymnasium envs.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log periodic evaluations and more")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log periodic evaluations and more; show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands)
@@ -32,8 +39,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``rlzoo`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    if not args.verbose:
+        quiet_frameworks()
     try:
         return int(args.run(args))
-    except (RLZooError, ValueError) as exc:
-        print(f"rlzoo: error: {exc}", file=sys.stderr)
+    except (RLZooError, ValueError) as exc:  # the library raises ValueError for bad arguments too
+        _error(f"rlzoo: error: {_one_line(exc)}")
         return 2
+    except BrokenPipeError:
+        # `rlzoo list | head -1`: the reader left; say nothing more, and let no flush at exit fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a command killed by the signal reports
+    except KeyboardInterrupt as exc:  # a second Ctrl-C/SIGTERM, or one outside the training loop
+        _error("rlzoo: aborted")
+        return int(getattr(exc, "exit_status", 130))
+    except OSError as exc:
+        _error(f"rlzoo: error: {_one_line(exc)}")
+        return 1
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        _error(f"rlzoo: internal error: {type(exc).__name__}: {_one_line(exc)}")
+        if not args.verbose:
+            _error("run with -v for the traceback, and please report it")
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _error(message: str) -> None:
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def quiet_frameworks() -> None:
+    """Hide the frameworks' start-up chatter that says nothing about the user's run.
+
+    TensorFlow's C++ lines (CPU features, oneDNN, and an error-level ``failed call to
+    cuInit ... (303)`` on every CPU-only machine) obey ``TF_CPP_MIN_LOG_LEVEL``, read when
+    TensorFlow is imported: the backends import it later, so setting it here is in time.
+    Gymnasium's "out of date" warning for CartPole-v0 comes twice with colour codes; the
+    train command says it once in plain words instead. ``-v`` shows everything.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("tensorflow", "absl"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=r".*The environment .* is out of date")

@@ -1,15 +1,135 @@
-"""Helpers shared by the ``rlzoo`` subcommands: reading ``--set`` values and printing tables."""
+"""Helpers shared by the ``rlzoo`` subcommands: argument types, ``--set`` values, ``--out``
+checks and tables."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+import os
+import pathlib
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from rlzoo.errors import RLZooError
 
+#: The largest seed NumPy's legacy generator (which several backends seed) accepts.
+MAX_SEED = 2**32 - 1
+
+
+class UsageError(RLZooError):
+    """A command line that cannot work (printed as one line, exit status 2)."""
+
+
+# -- argparse types: a bad value becomes argparse's own one-line usage error ------------------
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type=`` for integers in ``[minimum, maximum]``.
+
+    Parameters
+    ----------
+    minimum:
+        The smallest valid value.
+    maximum:
+        The largest valid value, or ``None`` for no bound.
+
+    Returns
+    -------
+    Callable[[str], int]
+        Raises ``argparse.ArgumentTypeError`` (a usage error naming the valid range).
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            valid = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"must be {valid}, got {value}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in some messages
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+seed_int = int_at_least(0, MAX_SEED)
+
+
+def non_empty(text: str) -> str:
+    """An argparse ``type=`` for strings that must not be empty or blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+# -- --set values ------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _core_schema_loader() -> type:
+    """A PyYAML ``SafeLoader`` that resolves plain scalars by the YAML 1.2 core schema.
+
+    PyYAML follows YAML 1.1, where ``1e-3`` and ``1E5`` are strings (a float needs a dot
+    there), ``010`` is octal and ``no``/``on`` are booleans. The core schema reads numbers
+    the way Python does: ``1e-3``, ``1E5``, ``.5``, ``-2``, ``.inf`` (and ``inf``); only
+    ``true``/``false`` are booleans. Quoted values always stay strings.
+    """
+    import yaml
+
+    class CoreSchemaLoader(yaml.SafeLoader):
+        pass
+
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+    CoreSchemaLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    resolvers = [
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789"),
+        ("tag:yaml.org,2002:int", r"^0o[0-7]+$|^0x[0-9a-fA-F]+$", "0"),
+        (
+            "tag:yaml.org,2002:float",
+            r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+            r"|^[-+]?\.?(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$",
+            "-+.0123456789iIn",
+        ),
+    ]
+    for tag, pattern, first in resolvers:
+        CoreSchemaLoader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+
+    def construct_int(loader: Any, node: Any) -> int:
+        text = loader.construct_scalar(node)
+        if text.startswith(("0o", "0x")):
+            return int(text, 0)
+        return int(text, 10)  # "010" is ten, not YAML 1.1's octal eight
+
+    def construct_float(loader: Any, node: Any) -> float:
+        text = loader.construct_scalar(node).lower()
+        return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+
+    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:float", construct_float)
+    return CoreSchemaLoader
+
+
+def read_value(text: str) -> Any:
+    """One ``--set`` value read as YAML with the 1.2 core schema (numbers read as numbers,
+    in lists and mappings too: ``{net_arch: [64, 64]}``).
+
+    Raises
+    ------
+    yaml.YAMLError
+        The text is not valid YAML.
+    """
+    import yaml
+
+    return yaml.load(text, Loader=_core_schema_loader())  # noqa: S506 - a SafeLoader subclass
+
 
 def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` as a dict, each value read as YAML.
+    """``["key=value", ...]`` as a dict, each value read by :func:`read_value`.
 
     Parameters
     ----------
@@ -25,16 +145,53 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
+        key = key.strip()
         if not sep or not key:
-            raise RLZooError(f"--set expects key=value (for example --set learning_rate=0.001), got {pair!r}")
+            raise UsageError(f"--set expects key=value (for example --set learning_rate=0.001), got {pair!r}")
         try:
-            values[key] = yaml.safe_load(raw)
+            values[key] = read_value(raw)
         except yaml.YAMLError as exc:
-            raise RLZooError(f"--set {key}: cannot read the value {raw!r}: {exc}") from None
+            problem = " ".join(str(exc).split())
+            raise UsageError(f"--set {key}: cannot read the value {raw!r}: {problem}") from None
     return values
+
+
+# -- --out ------------------------------------------------------------------------------------
+def check_output_folder(out: pathlib.Path, files: Sequence[str]) -> None:
+    """Make sure ``out`` can take ``files`` before a long run starts; create it if missing.
+
+    Parameters
+    ----------
+    out:
+        The output folder.
+    files:
+        Names that will be written inside it.
+
+    Raises
+    ------
+    UsageError
+        ``out`` is a file, one of ``files`` is a folder, or nothing can be written there.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} is a file, not a folder: give a folder (it is created if missing)")
+    for name in files:
+        if (out / name).is_dir():
+            raise UsageError(f"--out {str(out)!r} holds a folder named {name!r} where the {name} file goes: move it or choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".rlzoo-write-test."):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"--out {str(out)!r} is not writable ({reason}): choose a folder you can write to") from None
+
+
+def is_regular_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` exists and is a regular file (not a folder, device or pipe)."""
+    return pathlib.Path(path).is_file()
 
 
 def table(rows: list[list[str]]) -> str:
     """Rows of cells as left-aligned columns (the first row is the header)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)

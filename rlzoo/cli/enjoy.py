@@ -1,0 +1,28 @@
+"""``rlzoo enjoy``: watch a saved agent play in a window."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import rlzoo
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``enjoy`` on the subcommand parsers."""
+    enjoy = commands.add_parser("enjoy", help="watch a saved agent play in a window (needs a display)")
+    enjoy.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
+    enjoy.add_argument("--episodes", type=int, default=3, help="episodes (default 3)")
+    enjoy.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
+    enjoy.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rlzoo.video import NO_DISPLAY, has_display, play
+
+    if not has_display():  # before loading the agent: say it at once
+        raise rlzoo.RLZooError(NO_DISPLAY)
+    agent = rlzoo.load(args.artifact)
+    result = play(agent, args.episodes, seed=args.seed)
+    print(f"{agent.name} on {agent.env_id}: {result}")
+    return 0
