@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from rlzoo.errors import RLZooError
 from rlzoo.experiments.grid import DEFAULT_SEEDS, RunSpec, load_grid, make_grid
 from rlzoo.experiments.run import RUNS_FOLDER, RunOutcome, write_files
-from rlzoo.files import sweep_leftovers
 from rlzoo.experiments.store import Store
+from rlzoo.files import sweep_leftovers
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def sweep(
     if grid is None:
         specs = make_grid(agents, envs, seeds, steps=steps, overrides=overrides)
     elif isinstance(grid, (str, os.PathLike)):
-        specs = load_grid(grid)
+        specs = load_grid(pathlib.Path(grid))
     else:
         specs = list(grid)
     executor: Executor

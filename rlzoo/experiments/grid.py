@@ -106,12 +106,7 @@ def make_grid(
         json.dumps(dict(pairs))
     except TypeError as exc:
         raise GridError(f"overrides must be JSON values (numbers, strings, lists, dicts): {exc}") from None
-    return [
-        RunSpec(agent, env, seed, steps, pairs, eval_every, label)
-        for agent in agents
-        for env in envs
-        for seed in seed_list
-    ]
+    return [RunSpec(agent, env, seed, steps, pairs, eval_every, label) for agent in agents for env in envs for seed in seed_list]
 
 
 _BLOCK_KEYS = {"agents", "envs", "seeds", "steps", "set", "eval_every", "label"}

@@ -148,9 +148,7 @@ def _per_cell_estimates(cells: dict[tuple[str, str], _Cell], labels: list[str], 
                 by_count[len(cell.finals)].append(env)
         for count, group in by_count.items():
             groups[f"{label}\x00{count}"] = sorted(group)
-    scores = {
-        key: np.array([cells[key.split("\x00")[0], env].finals for env in group], dtype=float).T for key, group in groups.items()
-    }
+    scores = {key: np.array([cells[key.split("\x00")[0], env].finals for env in group], dtype=float).T for key, group in groups.items()}
     estimates = stats.per_task_estimates(scores, reps=reps)
     result = {}
     for key, group in groups.items():
@@ -208,13 +206,19 @@ def _fmt(estimate: stats.Estimate, row: int) -> str:
     return f"{estimate.point[row]:.1f} [{estimate.low[row]:.1f}, {estimate.high[row]:.1f}]"
 
 
-def _cell_table(cells: dict[tuple[str, str], _Cell], per_cell: dict[tuple[str, str], stats.Estimate], bounds: dict[str, tuple[float, float | None]]) -> str:
-    lines = ["| env | agent | seeds | IQM [95% CI] | mean [95% CI] | median [95% CI] | normalised IQM |", "|---|---|---:|---:|---:|---:|---:|"]
+def _cell_table(
+    cells: dict[tuple[str, str], _Cell], per_cell: dict[tuple[str, str], stats.Estimate], bounds: dict[str, tuple[float, float | None]]
+) -> str:
+    lines = [
+        "| env | agent | seeds | IQM [95% CI] | mean [95% CI] | median [95% CI] | normalised IQM |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for label, env in sorted(cells, key=lambda key: (key[1], key[0])):
         estimate = per_cell[label, env]
         low, high = bounds[env]
         norm = f"{(estimate.point[0] - low) / (high - low):.2f}" if high is not None else "-"
-        lines.append(f"| {env} | {label} | {len(cells[label, env].finals)} | {_fmt(estimate, 0)} | {_fmt(estimate, 1)} | {_fmt(estimate, 2)} | {norm} |")
+        iqm, mean, median = (_fmt(estimate, row) for row in range(3))
+        lines.append(f"| {env} | {label} | {len(cells[label, env].finals)} | {iqm} | {mean} | {median} | {norm} |")
     return "\n".join(lines)
 
 
@@ -234,7 +238,9 @@ def _bounds_section(bounds: dict[str, tuple[float, float | None]]) -> list[str]:
     return [*lines, ""]
 
 
-def _aggregate_section(normalised: dict[str, np.ndarray], envs: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]) -> list[str]:
+def _aggregate_section(
+    normalised: dict[str, np.ndarray], envs: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]
+) -> list[str]:
     from rliable import plot_utils
 
     estimates = stats.aggregate_estimates(normalised, reps=reps)
@@ -275,15 +281,32 @@ def _aggregate_section(normalised: dict[str, np.ndarray], envs: list[str], reps:
     axes.legend(labels, loc="upper right")
     files.append(_save_figure(figure, target / "performance_profile.png"))
     plt.close(figure)
-    lines += ["", "![aggregate](aggregate.png)", "", "Performance profiles: the fraction of runs scoring above each normalised score.", "", "![performance profiles](performance_profile.png)", ""]
+    lines += [
+        "",
+        "![aggregate](aggregate.png)",
+        "",
+        "Performance profiles: the fraction of runs scoring above each normalised score.",
+        "",
+        "![performance profiles](performance_profile.png)",
+        "",
+    ]
     return lines
 
 
-def _improvement_section(cells: dict[tuple[str, str], _Cell], labels: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]) -> list[str]:
+def _improvement_section(
+    cells: dict[tuple[str, str], _Cell], labels: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]
+) -> list[str]:
     """P(X > Y) per pair over the envs both ran (raw scores: it compares runs within each env)."""
     from rliable import plot_utils
 
-    lines = ["## Probability of improvement", "", "P(X > Y): the chance that a run of X beats a run of Y on an env, averaged over the envs both ran.", "", "| X | Y | envs | P(X > Y) [95% CI] |", "|---|---|---|---:|"]
+    lines = [
+        "## Probability of improvement",
+        "",
+        "P(X > Y): the chance that a run of X beats a run of Y on an env, averaged over the envs both ran.",
+        "",
+        "| X | Y | envs | P(X > Y) [95% CI] |",
+        "|---|---|---|---:|",
+    ]
     points, intervals = {}, {}
     for x, y in itertools.combinations(labels, 2):
         shared = sorted(env for (label, env) in cells if label == x and (y, env) in cells)
@@ -306,7 +329,9 @@ def _improvement_section(cells: dict[tuple[str, str], _Cell], labels: list[str],
     return [*lines, ""]
 
 
-def _curves_section(cells: dict[tuple[str, str], _Cell], labels: list[str], envs: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]) -> list[str]:
+def _curves_section(
+    cells: dict[tuple[str, str], _Cell], labels: list[str], envs: list[str], reps: int, target: pathlib.Path, files: list[pathlib.Path]
+) -> list[str]:
     """Per env, each label's IQM learning curve with its CI band, over timesteps."""
     grids: dict[tuple[str, str], np.ndarray] = {}
     arrays: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
@@ -329,7 +354,9 @@ def _curves_section(cells: dict[tuple[str, str], _Cell], labels: list[str], envs
             by_count[array.shape[0]].append(env)
         for count, group in by_count.items():
             batches[f"{label}\x00{count}"] = (label, sorted(group))
-    estimates = stats.curve_estimates({key: np.stack([arrays[label][env] for env in group], axis=1) for key, (label, group) in batches.items()}, reps=reps)
+    estimates = stats.curve_estimates(
+        {key: np.stack([arrays[label][env] for env in group], axis=1) for key, (label, group) in batches.items()}, reps=reps
+    )
 
     plt = _pyplot()
     columns = min(3, len(envs))
@@ -375,7 +402,12 @@ def _write_text(path: pathlib.Path, text: str) -> pathlib.Path:
     return path
 
 
-def _write_cells_csv(path: pathlib.Path, cells: dict[tuple[str, str], _Cell], per_cell: dict[tuple[str, str], stats.Estimate], bounds: dict[str, tuple[float, float | None]]) -> pathlib.Path:
+def _write_cells_csv(
+    path: pathlib.Path,
+    cells: dict[tuple[str, str], _Cell],
+    per_cell: dict[tuple[str, str], stats.Estimate],
+    bounds: dict[str, tuple[float, float | None]],
+) -> pathlib.Path:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     header = ["agent", "env", "seeds"]
@@ -393,10 +425,24 @@ def _write_cells_csv(path: pathlib.Path, cells: dict[tuple[str, str], _Cell], pe
 def _write_runs_csv(path: pathlib.Path, done: list[dict[str, Any]]) -> pathlib.Path:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["run_id", "agent", "label", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"])
+    writer.writerow(
+        ["run_id", "agent", "label", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"]
+    )
     for row in done:
-        writer.writerow([row["run_id"], row["agent"], row["label"], row["env"], row["seed"], row["num_timesteps"],
-                         f"{row['final_mean']:.6g}", f"{row['final_std']:.6g}", f"{row['train_seconds']:.3f}", f"{row['eval_seconds']:.3f}"])
+        writer.writerow(
+            [
+                row["run_id"],
+                row["agent"],
+                row["label"],
+                row["env"],
+                row["seed"],
+                row["num_timesteps"],
+                f"{row['final_mean']:.6g}",
+                f"{row['final_std']:.6g}",
+                f"{row['train_seconds']:.3f}",
+                f"{row['eval_seconds']:.3f}",
+            ]
+        )
     return _write_text(path, text.getvalue())
 
 
@@ -412,7 +458,7 @@ def _pyplot() -> Any:
 def _colors(labels: list[str]) -> dict[str, Any]:
     import seaborn as sns
 
-    return dict(zip(labels, sns.color_palette("colorblind", len(labels))))
+    return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
 def _save_figure(figure: Any, path: pathlib.Path) -> pathlib.Path:

@@ -55,7 +55,7 @@ def _seeded(seed: int) -> Iterator[np.random.RandomState]:
 
 
 def _interval_estimates(
-    scores: Mapping[str, np.ndarray | tuple[np.ndarray, ...]], func: Callable[..., np.ndarray], reps: int, seed: int
+    scores: Mapping[str, np.ndarray | tuple[np.ndarray, ...]], func: Callable[..., np.ndarray | float], reps: int, seed: int
 ) -> dict[str, Estimate]:
     import warnings
 
@@ -211,10 +211,7 @@ def curve_estimates(curves: Mapping[str, np.ndarray], reps: int = DEFAULT_REPS, 
         Arrays of shape ``(tasks, points)``.
     """
     estimates = _interval_estimates(curves, lambda x: interquartile_mean(x).ravel(), reps, seed)
-    return {
-        name: Estimate(*(np.reshape(a, curves[name].shape[1:]) for a in (e.point, e.low, e.high)))
-        for name, e in estimates.items()
-    }
+    return {name: Estimate(*(np.reshape(a, curves[name].shape[1:]) for a in (e.point, e.low, e.high))) for name, e in estimates.items()}
 
 
 def score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:

@@ -75,8 +75,7 @@ class Store:
     def add(self, specs: Iterable[RunSpec]) -> None:
         """Add runs as ``pending``; runs already in the index keep their row."""
         rows = [
-            (s.run_id, s.name, s.agent, s.env, s.seed, s.steps, json.dumps(dict(s.overrides), sort_keys=True), s.eval_every)
-            for s in specs
+            (s.run_id, s.name, s.agent, s.env, s.seed, s.steps, json.dumps(dict(s.overrides), sort_keys=True), s.eval_every) for s in specs
         ]
         with self._db:
             self._db.executemany(
@@ -120,7 +119,8 @@ class Store:
 
     def rows(self, status: str | None = None) -> list[dict[str, Any]]:
         """Rows as dicts (``overrides``, ``final_returns`` and ``curve`` decoded), optionally of one status."""
-        query, args = "SELECT * FROM runs", ()
+        query = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if status is not None:
             query, args = "SELECT * FROM runs WHERE status=?", (status,)
         result = []
