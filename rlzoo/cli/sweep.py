@@ -23,12 +23,22 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument("--envs", nargs="+", default=[], metavar="ENV", help="env ids")
     sweep.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
     sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)")
-    sweep.add_argument("--eval-every", type=int, help="steps between the learning curve's greedy evaluations (default: the preset's, else a tenth of the steps)")
-    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter in every run (repeatable)")
+    sweep.add_argument(
+        "--eval-every",
+        type=int,
+        help="steps between the learning curve's greedy evaluations (default: the preset's, else a tenth of the steps)",
+    )
+    sweep.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter in every run (repeatable)"
+    )
     sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
     sweep.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
     sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
-    sweep.add_argument("--shared-results", action="store_true", help="with --ray: OUT is on a file system every Ray worker sees; workers write run folders there")
+    sweep.add_argument(
+        "--shared-results",
+        action="store_true",
+        help="with --ray: OUT is on a file system every Ray worker sees; workers write run folders there",
+    )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(run=run)
 
@@ -44,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.grid and not (args.agents and args.envs):
         raise RLZooError("give --agents and --envs (for example --agents sb3-ppo sb3-dqn --envs CartPole-v1), or a YAML grid file")
     if args.grid is None:
-        grid = make_grid(args.agents, args.envs, args.seeds or DEFAULT_SEEDS, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every)
+        grid = make_grid(
+            args.agents, args.envs, args.seeds or DEFAULT_SEEDS, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every
+        )
     else:
         grid = load_grid(args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set))
     bar: Any = None
@@ -68,11 +80,20 @@ def run(args: argparse.Namespace) -> int:
             print(line)
 
     try:
-        summary = sweep(grid=grid, out=args.out, workers=args.workers, ray=args.ray, shared_results=args.shared_results,
-                        progress=progress, on_start=on_start)
+        summary = sweep(
+            grid=grid,
+            out=args.out,
+            workers=args.workers,
+            ray=args.ray,
+            shared_results=args.shared_results,
+            progress=progress,
+            on_start=on_start,
+        )
     finally:
         if bar is not None:
             bar.close()
-    print(f"{summary.done} runs finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
-          f"`rlzoo report {args.out}` for the statistics")
+    print(
+        f"{summary.done} runs finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
+        f"`rlzoo report {args.out}` for the statistics"
+    )
     return 1 if summary.failed else 0
