@@ -10,17 +10,22 @@ Baselines3 Zoo), and ``policy_kwargs.activation_fn`` as a name (``"relu"``, ``"t
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import inspect
 import io
 import json
-import pickle
+import math
 import pathlib
+import pickle
+import types
+import typing
 import zipfile
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import gymnasium as gym
+import numpy as np
 
 from rlzoo.tensorboard import keep_tensorflow_out
 
@@ -36,9 +41,10 @@ from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
 
-from rlzoo.agent import Agent  # noqa: E402
+from rlzoo import checks  # noqa: E402
+from rlzoo.agent import Agent, env_identity, env_rng_state, set_env_rng_state  # noqa: E402
 from rlzoo.callbacks import Callback  # noqa: E402
-from rlzoo.errors import ArtifactError, HyperparameterError, IncompatibleEnvError  # noqa: E402
+from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError  # noqa: E402
 from rlzoo.files import unpack_limit, zip_size_problem  # noqa: E402
 
 from . import PRESETS_DIR  # noqa: E402
@@ -70,24 +76,196 @@ def linear_schedule(initial: float) -> Callable[[float], float]:
 def _translate(key: str, value: Any) -> Any:
     if isinstance(value, str) and value.startswith("lin_"):
         return linear_schedule(float(value[len("lin_") :]))
+    if key == "train_freq" and isinstance(value, list):
+        return tuple(value)  # JSON has no tuples; SB3 takes (n, "step" or "episode") only as one
     if key == "policy_kwargs" and isinstance(value, dict) and isinstance(value.get("activation_fn"), str):
-        name = value["activation_fn"]
-        if name not in _ACTIVATIONS:
-            raise HyperparameterError("sb3", f"policy_kwargs.activation_fn={name}", _ACTIVATIONS, "unknown activation")
-        return {**value, "activation_fn": _ACTIVATIONS[name]}
+        return {**value, "activation_fn": _ACTIVATIONS[value["activation_fn"]]}  # a known name: checked when built
     return value
 
 
+# -- value checks -------------------------------------------------------------------------
+# SB3 checks few values itself, and those with asserts deep inside (batch_size=0 fails in the
+# first update); rlzoo checks every value before building. Types come from the constructor's
+# own annotations; ranges from the rules below, for the arguments the algorithms share.
+
+
+def _is_schedule_string(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("lin_")
+
+
+def _rate(value: Any) -> str | None:
+    """A finite number > 0, or ``"lin_<x>"`` with x > 0."""
+    wanted = "must be a finite number > 0, or 'lin_<x>' (decaying linearly from x > 0 to 0)"
+    if _is_schedule_string(value):
+        try:
+            initial = float(value[len("lin_") :])
+        except ValueError:
+            return wanted
+        return None if math.isfinite(initial) and initial > 0 else wanted
+    return None if checks.number(above=0)(value) is None else wanted
+
+
+def _train_freq(value: Any) -> str | None:
+    if checks.is_int(value) and value >= 1:
+        return None
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and checks.is_int(value[0])
+        and value[0] >= 1
+        and value[1] in ("step", "episode")
+    ):
+        return None
+    return "must be an int >= 1, or [n, 'step' or 'episode'] with n an int >= 1"
+
+
+def _gradient_steps(value: Any) -> str | None:
+    return None if checks.is_int(value) and (value >= 1 or value == -1) else "must be an int >= 1, or -1 (as many as env steps collected)"
+
+
+def _entropy(value: Any) -> str | None:
+    """A number >= 0; SAC also takes ``"auto"`` or ``"auto_<initial>"`` (its annotation admits strings)."""
+    wanted = "must be a finite number >= 0, or (SAC) 'auto' or 'auto_<x>' with x > 0"
+    if isinstance(value, str):
+        if value == "auto":
+            return None
+        if value.startswith("auto_"):
+            try:
+                initial = float(value[len("auto_") :])
+            except ValueError:
+                return wanted
+            return None if math.isfinite(initial) and initial > 0 else wanted
+        return wanted
+    return None if checks.number(low=0)(value) is None else wanted
+
+
+def _layers(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(checks.is_int(units) and units >= 1 for units in value)
+
+
+def _net_arch(value: Any) -> str | None:
+    """SB3's forms: ``[64, 64]``, ``{"pi": [...], "vf": [...]}`` (``"qf"`` for SAC), or that dict in a list."""
+    if isinstance(value, (list, tuple)) and len(value) == 1 and isinstance(value[0], dict):
+        value = value[0]  # SB3 < 1.8's form, which SB3 still takes
+    if _layers(value) or (isinstance(value, dict) and set(value) <= {"pi", "vf", "qf"} and all(_layers(v) for v in value.values())):
+        return None
+    return "must be a list of ints >= 1 (units per layer), or a dict with 'pi' and 'vf' (SAC: 'qf') lists of such ints"
+
+
+#: Ranges (and so types) of the arguments the algorithms share; the others' types come from the annotations.
+_RANGES: dict[str, checks.Rule] = {
+    "learning_rate": _rate,
+    "clip_range": _rate,
+    "clip_range_vf": checks.optional(_rate),
+    "n_steps": checks.integer(1),
+    "batch_size": checks.integer(1),
+    "n_epochs": checks.integer(1),
+    "buffer_size": checks.integer(1),
+    "learning_starts": checks.integer(0),
+    "gamma": checks.number(0, 1),
+    "gae_lambda": checks.number(0, 1),
+    "tau": checks.number(high=1, above=0),
+    "train_freq": _train_freq,
+    "gradient_steps": _gradient_steps,
+    "target_update_interval": checks.integer(1),
+    "exploration_fraction": checks.number(0, 1),
+    "exploration_initial_eps": checks.number(0, 1),
+    "exploration_final_eps": checks.number(0, 1),
+    "ent_coef": _entropy,
+    "vf_coef": checks.number(low=0),
+    "max_grad_norm": checks.number(above=0),
+    "target_kl": checks.optional(checks.number(above=0)),
+    "sde_sample_freq": checks.integer(-1),
+    "stats_window_size": checks.integer(1),
+    "n_envs": checks.integer(1),
+    "policy_kwargs": lambda value: None if isinstance(value, dict) else "must be a dict of the policy's arguments",
+}
+_POLICY_RANGES: dict[str, checks.Rule] = {"net_arch": _net_arch, "activation_fn": checks.one_of(_ACTIVATIONS)}
+#: Policy constructor arguments that rlzoo or SB3 set.
+_POLICY_RESERVED = {"self", "observation_space", "action_space", "lr_schedule"}
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a JSON value fits a constructor annotation; ``True`` for what JSON cannot hold (the library checks those)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(annotation))
+    simple = {
+        type(None): lambda v: v is None,
+        bool: lambda v: isinstance(v, bool),
+        int: checks.is_int,
+        float: checks.is_number,
+        str: lambda v: isinstance(v, str),
+    }
+    if annotation in simple:
+        return simple[annotation](value)
+    if annotation is dict or origin is dict:
+        return isinstance(value, dict)
+    if annotation in (list, tuple) or origin in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if origin is collections.abc.Callable:
+        return callable(value) or _is_schedule_string(value)
+    return True
+
+
+def _describe(annotation: Any) -> str:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(option) for option in typing.get_args(annotation)))
+    names = {
+        type(None): "None",
+        bool: "a bool",
+        int: "an int",
+        float: "a number",
+        str: "a string",
+        dict: "a dict",
+        list: "a list",
+        tuple: "a list",
+    }
+    origin = typing.get_origin(annotation)
+    if origin is collections.abc.Callable:
+        return "a schedule 'lin_<x>'"
+    return names.get(annotation, names.get(origin, getattr(annotation, "__name__", str(annotation))))
+
+
+def _check_values(agent: str, values: dict[str, Any], parameters: Any, ranges: dict[str, checks.Rule], prefix: str = "") -> None:
+    """Each value against its range rule, then its parameter's annotation; raises HyperparameterError."""
+    for key, value in values.items():
+        parameter = parameters.get(key)
+        annotation = parameter.annotation if parameter is not None else inspect.Parameter.empty
+        problem = ranges[key](value) if key in ranges else None  # first: its message says more
+        if problem is None and not _matches(value, annotation):
+            problem = f"must be {_describe(annotation)}"
+        if problem is not None:
+            raise HyperparameterError(agent, prefix + key, problem=problem, value=value)
+
+
 class _Bridge(BaseCallback):
-    """Forwards SB3's per-step callback to rlzoo's hooks."""
+    """Forwards SB3's per-step callback to rlzoo's hooks, and stops training on non-finite values.
+
+    Every step's observations and rewards are checked (two vectorised ``isfinite`` calls);
+    the policy's parameters after each training phase, at most once per
+    ``PARAMETER_CHECK_EVERY`` steps (a pass over every tensor).
+    """
+
+    PARAMETER_CHECK_EVERY = 1000
 
     def __init__(self, agent: SB3Agent, callback: Callback) -> None:
         super().__init__()
         self.agent = agent
         self.callback = callback
+        self._next_parameter_check = 0
 
     def _on_step(self) -> bool:
         self.agent.num_timesteps = self.num_timesteps
+        observations, rewards = self.locals.get("new_obs"), self.locals.get("rewards")
+        if rewards is not None and not (np.isfinite(rewards).all() and _finite(observations)):
+            found = "reward" if not np.isfinite(rewards).all() else "observation"
+            raise TrainingDivergedError(
+                f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the env returned a "
+                f"non-finite {found}; check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
+            )
         for info in self.locals["infos"]:
             episode = info.get("episode")  # set by SB3's Monitor wrapper when an episode ends
             if episode is not None:
@@ -99,6 +277,28 @@ class _Bridge(BaseCallback):
         loss = self.logger.name_to_value.get("train/loss")
         if loss is not None:
             self.agent.last_loss = float(loss)
+        if self.num_timesteps >= self._next_parameter_check:
+            self._check_parameters()
+            self._next_parameter_check = self.num_timesteps + self.PARAMETER_CHECK_EVERY
+
+    def _on_training_end(self) -> None:
+        self._check_parameters()
+
+    def _check_parameters(self) -> None:
+        with torch.no_grad():
+            if all(bool(torch.isfinite(parameter).all()) for parameter in self.agent.model.policy.parameters()):
+                return
+        raise TrainingDivergedError(
+            f"{self.agent.registered_name()}: training stopped at step {self.agent.model.num_timesteps}: the policy's parameters "
+            "became non-finite (training diverged): try a smaller learning_rate, or check the env's observations and "
+            "rewards for huge values"
+        )
+
+
+def _finite(observations: Any) -> bool:
+    if isinstance(observations, dict):  # Dict observation spaces
+        return all(_finite(value) for value in observations.values())
+    return observations is None or bool(np.isfinite(observations).all())
 
 
 class SB3Agent(Agent):
@@ -123,6 +323,7 @@ class SB3Agent(Agent):
         for key in hyperparams:
             if key not in valid:
                 raise HyperparameterError(self.registered_name(), key, valid)
+        self._check_hyperparams()
         if not isinstance(env.action_space, self.action_spaces):
             kinds = " or ".join(space.__name__ for space in self.action_spaces)
             raise IncompatibleEnvError(
@@ -143,24 +344,82 @@ class SB3Agent(Agent):
         names = set(inspect.signature(cls.algorithm.__init__).parameters) - _RESERVED
         return names | {"policy", "n_envs"}
 
+    def _check_hyperparams(self) -> None:
+        """Types (from SB3's annotations) and ranges of every value, before anything is built."""
+        name, settings = self.registered_name(), self.hyperparams
+        policy = settings.get("policy", "MlpPolicy")
+        if not isinstance(policy, str) or policy not in self.algorithm.policy_aliases:
+            raise HyperparameterError(
+                name, "policy", problem=f"must be one of {', '.join(map(repr, self.algorithm.policy_aliases))}", value=policy
+            )
+        parameters = inspect.signature(self.algorithm.__init__).parameters
+        _check_values(name, {k: v for k, v in settings.items() if k != "policy"}, parameters, _RANGES)
+        policy_kwargs = settings.get("policy_kwargs") or {}
+        policy_parameters = inspect.signature(self.algorithm.policy_aliases[policy].__init__).parameters
+        valid = set(policy_parameters) - _POLICY_RESERVED
+        for key in policy_kwargs:
+            if key not in valid:
+                raise HyperparameterError(
+                    name, f"policy_kwargs.{key}", sorted(f"policy_kwargs.{v}" for v in valid), f"unknown {policy} argument"
+                )
+        _check_values(name, policy_kwargs, policy_parameters, _POLICY_RANGES, prefix="policy_kwargs.")
+        if issubclass(self.algorithm, stable_baselines3.PPO):  # PPO splits each rollout into minibatches
+            defaults = {key: parameter.default for key, parameter in parameters.items()}
+            n_steps, batch_size = settings.get("n_steps", defaults["n_steps"]), settings.get("batch_size", defaults["batch_size"])
+            rollout = n_steps * settings.get("n_envs", 1)
+            if rollout < 2:
+                raise HyperparameterError(
+                    name, "n_steps", problem=f"must be such that n_steps * n_envs > 1 for PPO (here {rollout})", value=n_steps
+                )
+            if not 2 <= batch_size <= rollout:
+                raise HyperparameterError(
+                    name,
+                    "batch_size",
+                    problem=f"must be an int from 2 to n_steps * n_envs for PPO (the rollout, here {rollout})",
+                    value=batch_size,
+                )
+
     def _build(self, env: gym.Env) -> BaseAlgorithm:
-        kwargs = {key: _translate(key, value) for key, value in self.hyperparams.items()}
+        # Copies: SB3 writes into policy_kwargs (SAC adds use_sde), which must stay as the user gave them.
+        kwargs = {key: _translate(key, copy.deepcopy(value)) for key, value in self.hyperparams.items()}
         policy = kwargs.pop("policy", "MlpPolicy")
-        n_envs = int(kwargs.pop("n_envs", 1))
-        train_env: Any = env  # SB3 wraps a single env in Monitor and DummyVecEnv itself
-        if n_envs > 1:
-            spec = env.spec
-            if spec is None:
-                raise IncompatibleEnvError("n_envs > 1 needs a registered env (made by id) to make the copies")
-            # gym.make(spec) rebuilds the env with its kwargs and wrappers (frame stacking too).
-            train_env = make_vec_env(lambda: gym.make(spec), n_envs=n_envs, seed=self.seed)
-        model = self.algorithm(policy, train_env, seed=self.seed, verbose=0, **kwargs)
+        kwargs.pop("n_envs", None)
+        training_env = self._training_env(env)
+        try:
+            model = self.algorithm(policy, training_env, seed=self.seed, verbose=0, **kwargs)
+        except (AssertionError, ValueError, TypeError, KeyError, MemoryError, RuntimeError) as exc:  # SB3's and torch's on bad settings
+            raise HyperparameterError(
+                self.registered_name(),
+                "hyperparameters",
+                problem=f"Stable-Baselines3's {self.algorithm.__name__} refused them: {type(exc).__name__}: {exc}",
+            ) from exc
         _quiet_logger(model)
         return model
 
+    def _training_env(self, env: gym.Env) -> Any:
+        """``env`` as SB3 trains on it: ``n_envs`` copies of it when ``n_envs`` > 1."""
+        n_envs = int(self.hyperparams.get("n_envs", 1))
+        if n_envs == 1:
+            return env  # SB3 wraps a single env in Monitor and DummyVecEnv itself
+        spec = env.spec
+        if spec is None:
+            raise IncompatibleEnvError("n_envs > 1 needs a registered env (made by id) to make the copies")
+        # gym.make(spec) rebuilds the env with its kwargs and wrappers (frame stacking too).
+        try:
+            return make_vec_env(lambda: gym.make(spec), n_envs=n_envs, seed=self.seed)
+        except ValueError as exc:  # a wrapper Gymnasium cannot recreate from the spec
+            raise IncompatibleEnvError(
+                f"n_envs={n_envs} needs copies of the env, and Gymnasium cannot rebuild it from its spec: {exc}"
+            ) from None
+
     def set_env(self, env: gym.Env) -> None:
+        """Continue on ``env``, as ``n_envs`` copies like the env the agent was built on (SB3 requires the same count)."""
+        training_env = self._training_env(env)
+        try:
+            self.model.set_env(training_env)
+        except ValueError as exc:  # SB3's check_for_correct_spaces
+            raise IncompatibleEnvError(f"{self.registered_name()} cannot continue on {env_identity(env)[0] or 'this env'}: {exc}") from None
         super().set_env(env)
-        self.model.set_env(env)
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
@@ -169,12 +428,18 @@ class SB3Agent(Agent):
             _quiet_logger(self.model)
         else:
             self.model._custom_logger = False  # SB3 then configures its own logger, with TensorBoard output
-        self.model.learn(
-            total_timesteps,
-            callback=_Bridge(self, callback or Callback()),
-            reset_num_timesteps=False,  # learn() twice continues, as with every backend
-        )
-        self.num_timesteps = self.model.num_timesteps
+        bridge = _Bridge(self, callback or Callback())
+        try:
+            self.model.learn(
+                total_timesteps,
+                callback=bridge,
+                reset_num_timesteps=False,  # learn() twice continues, as with every backend
+            )
+        except ValueError:  # torch's distributions refuse NaN logits before the bridge's next check
+            bridge._check_parameters()
+            raise
+        finally:
+            self.num_timesteps = self.model.num_timesteps
 
     def training_metrics(self) -> dict[str, float]:
         metrics = {"learning_rate": float(self.model.lr_schedule(self.model._current_progress_remaining))}
@@ -251,29 +516,38 @@ class SB3Agent(Agent):
         expected = self._saved_keys()
         missing, extra = sorted(expected - set(data)), sorted(set(data) - expected)
         if missing or extra:
-            raise ArtifactError(_PAYLOAD, (
-                f"it is not an SB3 {algorithm} model as rlzoo.json says (it lacks {', '.join(missing) or 'nothing'}; "
-                f"it has {', '.join(extra) or 'nothing'} more); was it saved by another algorithm or another "
-                f"stable-baselines3 than {stable_baselines3.__version__}?"
-            ))
+            raise ArtifactError(
+                _PAYLOAD,
+                (
+                    f"it is not an SB3 {algorithm} model as rlzoo.json says (it lacks {', '.join(missing) or 'nothing'}; "
+                    f"it has {', '.join(extra) or 'nothing'} more); was it saved by another algorithm or another "
+                    f"stable-baselines3 than {stable_baselines3.__version__}?"
+                ),
+            )
         built = {name: tuple(tensor.shape) for name, tensor in self.model.policy.state_dict().items()}
         saved = {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()}
         if saved != built:
             differences = [
                 f"{name}: {saved.get(name, 'absent')} in the file, {built.get(name, 'absent')} as built"
-                for name in sorted(set(saved) | set(built)) if saved.get(name) != built.get(name)
+                for name in sorted(set(saved) | set(built))
+                if saved.get(name) != built.get(name)
             ]
-            raise ArtifactError(_PAYLOAD, (
-                f"its policy weights do not fit the {algorithm} policy built from rlzoo.json's hyperparameters "
-                f"(policy_kwargs, net_arch...): {'; '.join(differences[:3])}{'; ...' if len(differences) > 3 else ''}"
-            ))
+            raise ArtifactError(
+                _PAYLOAD,
+                (
+                    f"its policy weights do not fit the {algorithm} policy built from rlzoo.json's hyperparameters "
+                    f"(policy_kwargs, net_arch...): {'; '.join(differences[:3])}{'; ...' if len(differences) > 3 else ''}"
+                ),
+            )
         return data
 
     def _pickled_keys(self, data: dict[str, Any]) -> list[str]:
         keys = [key for key, value in data.items() if isinstance(value, dict) and ":serialized:" in value]
         unknown = [key for key in keys if not hasattr(self.model, key)]
         if unknown:
-            raise ArtifactError(_PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them")
+            raise ArtifactError(
+                _PAYLOAD, f"the SB3 payload holds pickled objects rlzoo cannot rebuild ({', '.join(unknown)}): refusing to unpickle them"
+            )
         return keys
 
     # -- checkpoints ----------------------------------------------------------------------
@@ -287,7 +561,11 @@ class SB3Agent(Agent):
         model = self.model
         if run_end is not None:
             progress = type(model)._update_current_progress_remaining
-            model._update_current_progress_remaining = lambda num_timesteps, _end: progress(model, num_timesteps, run_end)
+            # A per-instance override (popped below), since SB3 has no hook for the schedule's end; the
+            # instance attribute shadows the method, which mypy reads as assigning to the method itself.
+            model._update_current_progress_remaining = (  # type: ignore[method-assign]
+                lambda num_timesteps, total_timesteps: progress(model, num_timesteps, run_end)
+            )
         try:
             self.learn(timestep - self.num_timesteps, callback)
         finally:
@@ -322,24 +600,33 @@ class SB3Agent(Agent):
         state = json.loads((directory / "sb3_state.json").read_text())
         saved = state["replay_buffer"]
         if saved is not None:
-            buffer = model.replay_buffer
+            buffer = getattr(model, "replay_buffer", None)  # off-policy algorithms only
+            if buffer is None:
+                raise CheckpointError(directory, f"it holds a replay buffer, and this agent's {type(model).__name__} has none")
             with np.load(directory / "replay_buffer.npz", allow_pickle=False) as arrays:
                 for name in arrays.files:
                     target = getattr(buffer, name)
-                    if name not in _BUFFER_ARRAYS or target is None or arrays[name].shape[1:] != target.shape[1:] or len(arrays[name]) > len(target):
+                    if (
+                        name not in _BUFFER_ARRAYS
+                        or target is None
+                        or arrays[name].shape[1:] != target.shape[1:]
+                        or len(arrays[name]) > len(target)
+                    ):
                         raise CheckpointError(directory, f"replay buffer array {name!r} does not fit this agent's buffer")
                     target[: len(arrays[name])] = arrays[name]
             buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
         model.action_space.np_random.bit_generator.state = state["action_space_rng"]
-        envs = getattr(model.env, "envs", [])
+        vec_env = model.env
+        if vec_env is None:
+            raise CheckpointError(directory, "this agent has no env to restore the envs' generators into")
+        envs = getattr(vec_env, "envs", [])
         if len(envs) != len(state["env_rngs"]):
             raise CheckpointError(directory, f"it was written with {len(state['env_rngs'])} envs, this agent has {len(envs)}")
-        model.env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
-        for env, rng_state in zip(envs, state["env_rngs"]):
+        vec_env.reset()  # uses up the seeds SB3 set while loading, so the next reset draws from the restored generators
+        for env, rng_state in zip(envs, state["env_rngs"], strict=True):
             set_env_rng_state(env, rng_state)
-        model._last_obs = model.env.reset()
-        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
-
+        model._last_obs = vec_env.reset()  # type: ignore[assignment]  # SB3 assigns it so too: its VecEnvObs includes a tuple
+        model._last_episode_starts = np.ones((vec_env.num_envs,), dtype=bool)
 
 
 def _quiet_logger(model: BaseAlgorithm) -> None:

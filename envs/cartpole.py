@@ -8,6 +8,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlzoo import checks
+from rlzoo.errors import EnvConfigError
+
 from .physics import FORCE_MAG, HALF_LENGTH, MASS_CART, MASS_POLE, THETA_THRESHOLD, X_THRESHOLD, cartpole_step
 
 #: Physical parameters a variant may randomise per episode, with their nominal values.
@@ -27,12 +30,30 @@ def action_space(continuous: bool) -> gym.spaces.Space:
     return gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32) if continuous else gym.spaces.Discrete(2)
 
 
+def checked(name: str, value: Any, rule: checks.Rule) -> Any:
+    """``value`` if ``rule`` accepts it; else an EnvConfigError naming the kwarg, the value and what is valid."""
+    problem = rule(value)
+    if problem is not None:
+        raise EnvConfigError(f"{name}={value!r}: {problem}")
+    return value
+
+
 def checked_ranges(randomize: dict[str, tuple[float, float]] | None) -> dict[str, tuple[float, float]]:
-    """``randomize`` as float ranges; an unknown parameter raises, naming the valid ones."""
+    """``randomize`` as float ranges; an unknown parameter or a bad range raises EnvConfigError."""
+    randomize = checked("randomize", randomize, checks.optional(lambda v: None if isinstance(v, dict) else "must be a dict"))
     unknown = set(randomize or {}) - set(NOMINAL)
     if unknown:
-        raise ValueError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
-    return {k: (float(lo), float(hi)) for k, (lo, hi) in (randomize or {}).items()}
+        raise EnvConfigError(f"cannot randomize {sorted(unknown)}: valid parameters are {', '.join(NOMINAL)}")
+    positive_range = checks.ordered_pair(positive=True)
+    return {k: tuple(float(v) for v in checked(f"randomize[{k!r}]", pair, positive_range)) for k, pair in (randomize or {}).items()}  # type: ignore[misc]
+
+
+def checked_variant(continuous: Any, swing_up: Any, wind_std: Any, randomize: Any) -> dict[str, tuple[float, float]]:
+    """The checks the single and batched variant envs share; returns ``randomize`` as float ranges."""
+    checked("continuous", continuous, checks.boolean)
+    checked("swing_up", swing_up, checks.boolean)
+    checked("wind_std", wind_std, checks.number(low=0))
+    return checked_ranges(randomize)
 
 
 def wrap_angle(theta: Any) -> Any:
@@ -69,10 +90,9 @@ class CartPoleVariantEnv(gym.Env):
         randomize: dict[str, tuple[float, float]] | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        checked("render_mode", render_mode, checks.optional(checks.one_of(self.metadata["render_modes"])))
+        self.randomize = checked_variant(continuous, swing_up, wind_std, randomize)
         self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
-        self.randomize = checked_ranges(randomize)
         self.render_mode = render_mode
         self.action_space = action_space(continuous)
         self.observation_space = observation_space(swing_up)

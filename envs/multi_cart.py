@@ -18,8 +18,8 @@ Episode End
     Terminated for all when any pole tilts past 12 degrees or any cart moves more than
     2.4 m from its rest position; truncated after ``max_cycles`` steps.
 Arguments
-    ``n_carts=3``, ``spring_k=2.0`` (N/m), ``max_cycles=500``, ``render_mode`` (``"human"``
-    opens a window, ``"rgb_array"`` returns frames; both need pygame, the ``render`` extra).
+    ``n_carts=3`` (an int >= 2), ``spring_k=2.0`` (N/m, finite and >= 0), ``max_cycles=500`` (an int >= 1),
+    ``render_mode`` (``"human"`` opens a window, ``"rgb_array"`` returns frames; both need pygame, the ``render`` extra).
 
 The parallel API is native. Like PettingZoo's own env modules, this one exposes
 ``parallel_env`` (the parallel env), ``raw_env`` (the AEC form, from PettingZoo's
@@ -37,6 +37,9 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
 
+from rlzoo import checks
+
+from .cartpole import checked
 from .physics import FORCE_MAG, HALF_LENGTH, THETA_THRESHOLD, X_THRESHOLD, cartpole_step
 
 SPACING = 1.0
@@ -53,10 +56,10 @@ class SpringCarts(ParallelEnv):
     }
 
     def __init__(self, n_carts: int = 3, spring_k: float = 2.0, max_cycles: int = 500, render_mode: str | None = None) -> None:
-        if n_carts < 2:
-            raise ValueError(f"n_carts must be at least 2, got {n_carts}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        checked("n_carts", n_carts, checks.integer(2))  # springs join neighbours: one cart has none
+        checked("spring_k", spring_k, checks.number(low=0))
+        checked("max_cycles", max_cycles, checks.integer(1))
+        checked("render_mode", render_mode, checks.optional(checks.one_of(self.metadata["render_modes"])))
         self.n_carts, self.spring_k, self.max_cycles = n_carts, float(spring_k), max_cycles
         self.render_mode = render_mode
         self.possible_agents = [f"cart_{i}" for i in range(n_carts)]
@@ -201,14 +204,14 @@ class _Painter:
             self.screen = None
 
 
-def parallel_env(**kwargs: Any) -> SpringCarts:
+def parallel_env(n_carts: int = 3, spring_k: float = 2.0, max_cycles: int = 500, render_mode: str | None = None) -> SpringCarts:
     """The parallel-API env (what ``rlzoo.make_env("rlzoo/SpringCarts-v0")`` returns)."""
-    return SpringCarts(**kwargs)
+    return SpringCarts(n_carts, spring_k, max_cycles, render_mode)
 
 
-def raw_env(**kwargs: Any) -> Any:
+def raw_env(n_carts: int = 3, spring_k: float = 2.0, max_cycles: int = 500, render_mode: str | None = None) -> Any:
     """The AEC form, from PettingZoo's own converter (which enforces the call order)."""
-    return parallel_to_aec(SpringCarts(**kwargs))
+    return parallel_to_aec(SpringCarts(n_carts, spring_k, max_cycles, render_mode))
 
 
 def env(**kwargs: Any) -> Any:

@@ -16,7 +16,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from .cartpole import CartPoleVariantEnv
+from rlzoo import checks
+
+from .cartpole import CartPoleVariantEnv, checked
 from .vector import CartPoleVariantVectorEnv
 from .wrappers import HideVelocities, HideVelocitiesVector, NoisyObservation, NoisyObservationVector
 
@@ -26,7 +28,8 @@ def noisy(noise_std: float = 0.1, render_mode: str | None = None) -> gym.Env:
 
     | | |
     |---|---|
-    | Observation Space | ``Box(-inf, inf, (4,))``: cart position, cart velocity, pole angle, pole angular velocity, each plus ``N(0, noise_std^2)`` |
+    | Observation Space | ``Box(-inf, inf, (4,))``: cart position, cart velocity, pole angle, pole angular velocity, |
+    | | each plus ``N(0, noise_std^2)`` |
     | Arguments | ``noise_std=0.1`` |
     """
     return NoisyObservation(CartPoleVariantEnv(render_mode=render_mode), noise_std)
@@ -63,7 +66,8 @@ def random_physics(
     |---|---|
     | Starting State | as CartPole, plus parameters drawn uniformly per episode from the ranges below |
     | Info | ``masscart``, ``masspole``, ``length`` (half the pole), ``force_mag``: this episode's values |
-    | Arguments | ``cart_mass=(0.5, 1.5)`` kg, ``pole_mass=(0.05, 0.2)`` kg, ``pole_length=(0.25, 0.75)`` m (half length), ``force=(7.5, 12.5)`` N |
+    | Arguments | ``cart_mass=(0.5, 1.5)`` kg, ``pole_mass=(0.05, 0.2)`` kg, |
+    | | ``pole_length=(0.25, 0.75)`` m (half length), ``force=(7.5, 12.5)`` N |
     """
     return CartPoleVariantEnv(randomize=_ranges(cart_mass, pole_mass, pole_length, force), render_mode=render_mode)
 
@@ -81,6 +85,10 @@ def random_physics_vector(
 
 
 def _ranges(cart_mass: Any, pole_mass: Any, pole_length: Any, force: Any) -> dict[str, tuple[float, float]]:
+    pair = checks.ordered_pair(positive=True)
+    kwargs = {"cart_mass": cart_mass, "pole_mass": pole_mass, "pole_length": pole_length, "force": force}
+    for name, value in kwargs.items():
+        checked(name, value, pair)
     return {"masscart": tuple(cart_mass), "masspole": tuple(pole_mass), "length": tuple(pole_length), "force_mag": tuple(force)}
 
 

@@ -9,7 +9,10 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .cartpole import GUST_DECAY, NOMINAL, action_space, checked_ranges, observation_space, wrap_angle
+from rlzoo import checks
+from rlzoo.errors import EnvConfigError
+
+from .cartpole import GUST_DECAY, NOMINAL, action_space, checked, checked_variant, observation_space, wrap_angle
 from .physics import THETA_THRESHOLD, X_THRESHOLD, cartpole_step
 
 
@@ -35,10 +38,12 @@ class CartPoleVariantVectorEnv(VectorEnv):
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:
-            raise ValueError("the batched cart-poles do not render: use the single env for rgb_array")
+            raise EnvConfigError(f"render_mode={render_mode!r}: the batched cart-poles do not render: use the single env for rgb_array")
+        checked("num_envs", num_envs, checks.integer(1))
+        checked("max_episode_steps", max_episode_steps, checks.integer(1))
+        self.randomize = checked_variant(continuous, swing_up, wind_std, randomize)
         self.num_envs, self.max_episode_steps = num_envs, max_episode_steps
         self.continuous, self.swing_up, self.wind_std = continuous, swing_up, float(wind_std)
-        self.randomize = checked_ranges(randomize)
         self.render_mode = None
         self.single_action_space = action_space(continuous)
         self.action_space = batch_space(self.single_action_space, num_envs)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import VectorEnv, VectorObservationWrapper
 from gymnasium.vector.utils import batch_space
 
+from rlzoo import checks
+
+from .cartpole import checked
+
 VISIBLE = [0, 2]  # cart position and pole angle
 
 
-def _unbounded(space: gym.spaces.Box) -> gym.spaces.Box:
+def _unbounded(space: gym.Space) -> gym.spaces.Box:
+    space = cast(gym.spaces.Box, space)  # the cart-pole variants' observations are Boxes
     return gym.spaces.Box(-np.inf, np.inf, space.shape, dtype=space.dtype)
 
 
-def _visible(space: gym.spaces.Box) -> gym.spaces.Box:
+def _visible(space: gym.Space) -> gym.spaces.Box:
+    space = cast(gym.spaces.Box, space)  # the cart-pole variants' observations are Boxes
     return gym.spaces.Box(space.low[VISIBLE], space.high[VISIBLE], dtype=space.dtype)
 
 
@@ -25,7 +31,7 @@ class NoisyObservation(gym.ObservationWrapper):
 
     def __init__(self, env: gym.Env, noise_std: float) -> None:
         super().__init__(env)
-        self.noise_std = float(noise_std)
+        self.noise_std = float(checked("noise_std", noise_std, checks.number(low=0)))
         self.observation_space = _unbounded(env.observation_space)
 
     def observation(self, observation: np.ndarray) -> np.ndarray:
@@ -38,7 +44,7 @@ class NoisyObservationVector(VectorObservationWrapper):
 
     def __init__(self, env: VectorEnv, noise_std: float) -> None:
         super().__init__(env)
-        self.noise_std = float(noise_std)
+        self.noise_std = float(checked("noise_std", noise_std, checks.number(low=0)))
         self.single_observation_space = _unbounded(env.single_observation_space)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 

@@ -41,7 +41,8 @@ def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
 
 def env_rng_state(env: gym.Env) -> dict[str, Any]:
     """The state of ``env``'s ``np_random`` as JSON values (NumPy's ``bit_generator.state``)."""
-    return env.unwrapped.np_random.bit_generator.state
+    # NumPy's stubs say Mapping; the getter builds a fresh dict on every read, so the copy changes nothing.
+    return dict(env.unwrapped.np_random.bit_generator.state)
 
 
 def set_env_rng_state(env: gym.Env, state: dict[str, Any]) -> None:

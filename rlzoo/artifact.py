@@ -28,7 +28,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
 
 import gymnasium as gym
 
@@ -138,8 +138,17 @@ def _open_regular_file(path: str | os.PathLike[str]) -> BinaryIO:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        kind = "a directory" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) \
-            else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a plain file"
+        kind = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a plain file"
+        )
         raise ArtifactError(path, f"it is {kind}, not a regular file: pass a file written by rlzoo.save")
     return os.fdopen(fd, "rb")
 
@@ -160,8 +169,11 @@ def _check_members(path: object, archive: zipfile.ZipFile, max_bytes: int) -> li
         name = info.filename
         parts = name.rstrip("/").split("/") if info.is_dir() else name.split("/")
         if name.startswith("/") or any(part in ("", ".", "..") for part in parts) or _UNSAFE_NAME.search(name):
-            raise ArtifactError(path, f"member {name!r} has an unsafe name (absolute, '..', empty parts, backslashes "
-                                      "or control characters): only relative names like 'payload/model.h5' are allowed")
+            raise ArtifactError(
+                path,
+                f"member {name!r} has an unsafe name (absolute, '..', empty parts, backslashes "
+                "or control characters): only relative names like 'payload/model.h5' are allowed",
+            )
         if name != MANIFEST and not name.startswith(PAYLOAD) and name != PAYLOAD.rstrip("/"):
             raise ArtifactError(path, f"unexpected member {name!r}: an agent holds only {MANIFEST} and {PAYLOAD}...")
         folded = "/".join(parts).casefold()
@@ -187,13 +199,18 @@ def _copy_member(path: object, archive: zipfile.ZipFile, info: zipfile.ZipInfo, 
         while chunk := source.read(_CHUNK):
             size += len(chunk)
             if size > info.file_size or size > budget:
-                raise ArtifactError(path, f"member {info.filename!r} unpacks to more bytes than it declares or than the "
-                                          "limit allows (pass max_bytes= to raise the limit)")
+                raise ArtifactError(
+                    path,
+                    f"member {info.filename!r} unpacks to more bytes than it declares or than the "
+                    "limit allows (pass max_bytes= to raise the limit)",
+                )
             sink(chunk)
     return size
 
 
-def _extract_payload(path: object, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], directory: pathlib.Path, max_bytes: int) -> None:
+def _extract_payload(
+    path: object, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], directory: pathlib.Path, max_bytes: int
+) -> None:
     budget = max_bytes
     for info in members:
         target = directory.joinpath(*info.filename[len(PAYLOAD) :].split("/"))
@@ -202,8 +219,9 @@ def _extract_payload(path: object, archive: zipfile.ZipFile, members: list[zipfi
             with open(target, "xb") as handle:
                 budget -= _copy_member(path, archive, info, handle.write, budget)
         except OSError as exc:
-            raise ArtifactError(path, f"cannot unpack {info.filename!r} into the temp folder {directory.parent}: "
-                                      f"{exc.strerror or exc}") from None
+            raise ArtifactError(
+                path, f"cannot unpack {info.filename!r} into the temp folder {directory.parent}: {exc.strerror or exc}"
+            ) from None
 
 
 # -- reading: the manifest -----------------------------------------------------------------
@@ -240,11 +258,11 @@ def _read_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
     return manifest
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -270,8 +288,7 @@ def _check_evaluation(path: object, value: Any) -> None:
     if not isinstance(returns, list) or not returns or not all(_is_number(r) for r in returns):
         raise ArtifactError(path, f"{field}.returns is {_shown(returns)}: expected a non-empty list of finite numbers")
     if not isinstance(lengths, list) or len(lengths) != len(returns) or not all(_is_int(n) and n >= 0 for n in lengths):
-        raise ArtifactError(path, f"{field}.lengths is {_shown(lengths)}: expected a list of {len(returns)} integers >= 0, "
-                                  "one per return")
+        raise ArtifactError(path, f"{field}.lengths is {_shown(lengths)}: expected a list of {len(returns)} integers >= 0, one per return")
     per_agent = value.get("per_agent")
     if per_agent is None:
         return
@@ -279,8 +296,11 @@ def _check_evaluation(path: object, value: Any) -> None:
         raise ArtifactError(path, f"{field}.per_agent is {_shown(per_agent)}: expected null or an object of lists")
     for agent, agent_returns in per_agent.items():
         if not isinstance(agent_returns, list) or len(agent_returns) != len(returns) or not all(_is_number(r) for r in agent_returns):
-            raise ArtifactError(path, f"{field}.per_agent[{agent!r}] is {_shown(agent_returns)}: expected a list of "
-                                      f"{len(returns)} finite numbers, one per episode")
+            raise ArtifactError(
+                path,
+                f"{field}.per_agent[{agent!r}] is {_shown(agent_returns)}: expected a list of "
+                f"{len(returns)} finite numbers, one per episode",
+            )
 
 
 def _check_sizes(path: object, hyperparams: dict[str, Any]) -> None:
@@ -288,12 +308,16 @@ def _check_sizes(path: object, hyperparams: dict[str, Any]) -> None:
     for key, limit in SIZE_LIMITS.items():
         value = hyperparams.get(key)
         if _is_number(value) and value > limit or isinstance(value, float) and not math.isfinite(value):
-            raise ArtifactError(path, f"hyperparameter {key}={_shown(value)} is above what rlzoo accepts from a file "
-                                      f"(at most {limit}); build such an agent with rlzoo.make_agent instead")
+            raise ArtifactError(
+                path,
+                f"hyperparameter {key}={_shown(value)} is above what rlzoo accepts from a file "
+                f"(at most {limit}); build such an agent with rlzoo.make_agent instead",
+            )
     n_steps, n_envs = hyperparams.get("n_steps", 1), hyperparams.get("n_envs", 1)
     if _is_number(n_steps) and _is_number(n_envs) and n_steps * n_envs > MAX_TRANSITIONS:
-        raise ArtifactError(path, f"n_steps x n_envs = {n_steps * n_envs} transitions is above what rlzoo accepts from "
-                                  f"a file (at most {MAX_TRANSITIONS})")
+        raise ArtifactError(
+            path, f"n_steps x n_envs = {n_steps * n_envs} transitions is above what rlzoo accepts from a file (at most {MAX_TRANSITIONS})"
+        )
     policy_kwargs = hyperparams.get("policy_kwargs")
     net_arch = policy_kwargs.get("net_arch") if isinstance(policy_kwargs, dict) else None
     networks = [("hidden_layers", hyperparams.get("hidden_layers"))]
@@ -305,11 +329,14 @@ def _check_sizes(path: object, hyperparams: dict[str, Any]) -> None:
         if not isinstance(layers, list):
             continue
         units = [n for n in layers if _is_number(n)]
-        weights = sum(a * b for a, b in zip(units, units[1:]))
+        weights = sum(a * b for a, b in zip(units, units[1:], strict=False))
         if any(n > MAX_LAYER_UNITS for n in units) or weights > MAX_NETWORK_WEIGHTS:
-            raise ArtifactError(path, f"hyperparameter {key}={_shown(layers)} asks for a network larger than rlzoo "
-                                      f"accepts from a file (at most {MAX_LAYER_UNITS} units a layer, "
-                                      f"{MAX_NETWORK_WEIGHTS} weights)")
+            raise ArtifactError(
+                path,
+                f"hyperparameter {key}={_shown(layers)} asks for a network larger than rlzoo "
+                f"accepts from a file (at most {MAX_LAYER_UNITS} units a layer, "
+                f"{MAX_NETWORK_WEIGHTS} weights)",
+            )
 
 
 def check_manifest(path: object, manifest: dict[str, Any], rebuild_env: bool) -> None:
@@ -337,9 +364,7 @@ def check_manifest(path: object, manifest: dict[str, Any], rebuild_env: bool) ->
     if not _is_int(version) or version < 1:
         raise bad("format_version", f"an integer from 1 to {FORMAT_VERSION}")
     if version > FORMAT_VERSION:
-        raise ArtifactError(
-            path, f"it has format version {version}, newer than this rlzoo reads ({FORMAT_VERSION}): upgrade rlzoo"
-        )
+        raise ArtifactError(path, f"it has format version {version}, newer than this rlzoo reads ({FORMAT_VERSION}): upgrade rlzoo")
     if not isinstance(manifest.get("agent"), str) or not manifest["agent"]:
         raise bad("agent", "the name of a registered agent (rlzoo list shows them)")
     env_id = manifest.get("env_id")
@@ -349,8 +374,11 @@ def check_manifest(path: object, manifest: dict[str, Any], rebuild_env: bool) ->
         raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
     if rebuild_env and env_id not in registered_env_ids():
         # Gymnasium would import "module" for an id "module:Env": a file must never name code to run.
-        raise bad("env_id", "an env id already registered with rlzoo or Gymnasium (rlzoo list shows them); rlzoo "
-                            "never imports a module a file names, so register the env first or pass env=")
+        raise bad(
+            "env_id",
+            "an env id already registered with rlzoo or Gymnasium (rlzoo list shows them); rlzoo "
+            "never imports a module a file names, so register the env first or pass env=",
+        )
     for key in ("env_kwargs", "hyperparams"):
         if not isinstance(manifest.get(key), dict):
             raise bad(key, "an object of JSON values")
@@ -380,9 +408,7 @@ def _rebuild(path: object, manifest: dict[str, Any], env: gym.Env | None) -> Age
     except RLZooError as exc:
         raise ArtifactError(path, f"cannot rebuild agent {name!r} from its recorded settings: {exc}") from None
     except Exception as exc:  # whatever a backend raises on bad settings (KeyboardInterrupt goes through)
-        raise ArtifactError(
-            path, f"cannot rebuild agent {name!r} from its recorded settings: {type(exc).__name__}: {exc}"
-        ) from None
+        raise ArtifactError(path, f"cannot rebuild agent {name!r} from its recorded settings: {type(exc).__name__}: {exc}") from None
 
 
 def _read_payload(path: object, agent: Agent, folder: pathlib.Path) -> None:

@@ -104,7 +104,9 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> pathlib.Path | None:
     return path
 
 
-def write_checkpoint(directory: str | os.PathLike[str], agent: Agent, settings: RunSettings, eval_state: EvalState | None = None) -> pathlib.Path:
+def write_checkpoint(
+    directory: str | os.PathLike[str], agent: Agent, settings: RunSettings, eval_state: EvalState | None = None
+) -> pathlib.Path:
     """Write a checkpoint of ``agent`` into ``directory``, atomically, replacing the previous one.
 
     Parameters
@@ -214,10 +216,11 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
         arrays: dict[str, np.ndarray] = {}
         best = _flatten(eval_state.best_weights, arrays)
         with open(folder / "best_weights.npz", "wb") as handle:
-            np.savez(handle, **arrays)
+            # NumPy's stubs type savez's **kwds as if a key could be allow_pickle (a bool); these keys are array names.
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
     rng, rng_arrays = _rng_states()
     with open(folder / "rng.npz", "wb") as handle:
-        np.savez(handle, **rng_arrays)
+        np.savez(handle, **rng_arrays)  # type: ignore[arg-type]  # the same stub limitation as above
     manifest = {
         "format_version": FORMAT_VERSION,
         "run": {
@@ -239,7 +242,11 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
 
 
 def _check_manifest(manifest: Any) -> None:
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("format_version"), int) or isinstance(manifest.get("format_version"), bool):
+    if (
+        not isinstance(manifest, dict)
+        or not isinstance(manifest.get("format_version"), int)
+        or isinstance(manifest.get("format_version"), bool)
+    ):
         raise CheckpointError(MANIFEST, "not a checkpoint written by rlzoo")
     if not 1 <= manifest["format_version"] <= FORMAT_VERSION:
         raise CheckpointError(MANIFEST, f"format version {manifest['format_version']} is not one this rlzoo reads (1 to {FORMAT_VERSION})")
@@ -288,7 +295,9 @@ def _set_rng_states(state: dict[str, Any], arrays_path: pathlib.Path) -> None:
     random.setstate((version, tuple(internal), gauss))
     with np.load(arrays_path, allow_pickle=False) as arrays:
         numpy_state = state["numpy"]
-        np.random.set_state((numpy_state["kind"], arrays["numpy_keys"], numpy_state["pos"], numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
+        np.random.set_state(
+            (numpy_state["kind"], arrays["numpy_keys"], numpy_state["pos"], numpy_state["has_gauss"], numpy_state["cached_gaussian"])
+        )
         if state["torch"]:
             import torch
 
@@ -312,7 +321,7 @@ def _flatten(value: Any, arrays: dict[str, np.ndarray]) -> Any:
 
 
 def _unflatten(structure: dict[str, Any], arrays: Any) -> Any:
-    (kind, content), = structure.items()
+    ((kind, content),) = structure.items()
     if kind == "dict":
         return {key: _unflatten(item, arrays) for key, item in content}
     if kind in ("list", "tuple"):

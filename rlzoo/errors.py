@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
+
+#: Marks "no value given" where ``None`` is a value someone can pass.
+_NO_VALUE: Any = object()
 
 
 class RLZooError(Exception):
@@ -57,14 +61,50 @@ class DuplicateNameError(RLZooError, ValueError):
 
 
 class HyperparameterError(RLZooError, ValueError):
-    """An unknown or ill-typed hyperparameter; the message names the valid ones."""
+    """An unknown hyperparameter, or a bad value for a known one; the message says what is valid.
 
-    def __init__(self, agent: str, key: str, valid: Iterable[str], problem: str = "unknown hyperparameter") -> None:
-        valid = sorted(valid)
-        near = closest(key, valid, n=3)
-        hint = f"did you mean {', '.join(repr(n) for n in near)}? " if near else ""
-        super().__init__(f"{problem} {key!r} for agent {agent!r}: {hint}valid hyperparameters: {', '.join(valid)}")
-        self.key = key
+    Parameters
+    ----------
+    agent:
+        The agent's registered name.
+    key:
+        The hyperparameter (``"policy_kwargs.net_arch"`` for a nested one).
+    valid:
+        For an unknown key: the valid hyperparameters (the closest are suggested). Without
+        ``valid`` and ``value``, ``key`` names what is wrong and ``problem`` says why.
+    problem:
+        For an unknown key, what is wrong (``"unknown hyperparameter"``); with ``value``,
+        what a valid value is (``"must be an int >= 1"``).
+    value:
+        The rejected value, when the key is known and its value is the problem.
+    """
+
+    def __init__(
+        self, agent: str, key: str, valid: Iterable[str] = (), problem: str = "unknown hyperparameter", *, value: Any = _NO_VALUE
+    ) -> None:
+        if value is not _NO_VALUE:
+            message = f"{key}={value!r} for agent {agent!r}: {problem}"
+        elif not valid:  # a problem with several keys at once
+            message = f"{key} for agent {agent!r}: {problem}"
+        else:
+            valid = sorted(valid)
+            near = closest(key, valid, n=3)
+            hint = f"did you mean {', '.join(repr(n) for n in near)}? " if near else ""
+            message = f"{problem} {key!r} for agent {agent!r}: {hint}valid hyperparameters: {', '.join(valid)}"
+        super().__init__(message)
+        self.agent, self.key, self.value = agent, key, value
+
+
+class ArgumentError(RLZooError, ValueError):
+    """A bad argument to an rlzoo function (``train``, ``make_agent``, ``make_env``...)."""
+
+
+class EnvConfigError(ArgumentError):
+    """A bad env constructor argument (unknown, wrong type or out of range); the message names the valid ones."""
+
+
+class TrainingDivergedError(RLZooError, ArithmeticError):
+    """Training met a non-finite value (an observation, reward, loss or weight) and stopped."""
 
 
 class IncompatibleEnvError(RLZooError, ValueError):

@@ -66,7 +66,7 @@ def sweep_leftovers(folder: str | os.PathLike[str]) -> list[pathlib.Path]:
     list[pathlib.Path]
         What was removed.
     """
-    removed = []
+    removed: list[pathlib.Path] = []
     try:
         names = os.listdir(folder)
     except OSError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import pathlib
 from typing import Any
 
@@ -36,7 +37,7 @@ class Preset:
     hyperparams: dict[str, Any]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     """Read and check one preset file.
 
@@ -68,7 +69,7 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     return presets
 
 
-def find_preset(factory: Any, env_id: str | None, preset: str | pathlib.Path | None = None) -> Preset:
+def find_preset(factory: Any, env_id: str | None, preset: str | os.PathLike[str] | None = None) -> Preset:
     """The preset of ``factory``'s agent for ``env_id``, or an empty one.
 
     Parameters
@@ -94,7 +95,7 @@ def find_preset(factory: Any, env_id: str | None, preset: str | pathlib.Path | N
     return load_presets(pathlib.Path(path)).get(env_id, Preset({}, {}))
 
 
-def named_preset_file(factory: Any, preset: str | pathlib.Path) -> pathlib.Path:
+def named_preset_file(factory: Any, preset: str | os.PathLike[str]) -> pathlib.Path:
     """The file ``preset`` names: a path to a YAML file, or a name ``N`` for the file
     ``<stem>.N.yml`` beside the agent's own preset file ``<stem>.yml``."""
     path = pathlib.Path(preset)

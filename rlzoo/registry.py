@@ -9,13 +9,25 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import inspect
 import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-from rlzoo.errors import DuplicateNameError, MissingDependencyError, PluginError, UnknownAgentError, UnknownEnvError
+from rlzoo import checks
+from rlzoo.errors import (
+    ArgumentError,
+    DuplicateNameError,
+    EnvConfigError,
+    HyperparameterError,
+    MissingDependencyError,
+    PluginError,
+    UnknownAgentError,
+    UnknownEnvError,
+    closest,
+)
 
 if TYPE_CHECKING:
     from rlzoo.agent import Agent
@@ -142,8 +154,7 @@ def _add_agent(entry: AgentEntry, from_plugin: bool) -> None:
         _agent_conflicts.setdefault(entry.name, [existing]).append(entry)
     else:
         raise DuplicateNameError(
-            f"agent {entry.name!r} is already registered by {existing.owner}; {entry.owner} tried to register it "
-            "again: choose another name"
+            f"agent {entry.name!r} is already registered by {existing.owner}; {entry.owner} tried to register it again: choose another name"
         )
 
 
@@ -228,8 +239,7 @@ def register_env(
         raise ValueError(f"unknown env kind {kind!r}: valid kinds are {', '.join(ENV_KINDS)}")
     if id in _envs:
         raise DuplicateNameError(
-            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: "
-            "choose another id"
+            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: choose another id"
         )
     owner = _owner
     if kind == "gymnasium" and entry_point is None:
@@ -273,7 +283,10 @@ def make_env(id: str, **kwargs: Any) -> Any:
     Raises
     ------
     UnknownEnvError: no such env (the message lists the closest ids).
+    EnvConfigError: an unknown kwarg, or a value the env refuses (its constructor raises it).
     """
+    if not isinstance(id, str):
+        raise ArgumentError(f"an env id must be a string such as 'CartPole-v1' (rlzoo list shows them all), got {checks.shown(id)}")
     entry = _envs.get(id)
     if entry is not None and entry.kind == "pettingzoo":
         assert entry.entry_point is not None
@@ -281,11 +294,59 @@ def make_env(id: str, **kwargs: Any) -> Any:
             constructor = load_object(entry.entry_point)
         except ImportError as exc:
             raise MissingDependencyError(f"env {id!r} ({exc})", entry.extra or "multiagent") from exc
-        return constructor(**kwargs)
+        _check_env_kwargs(id, constructor, kwargs)
+        return _with_env_id(id, constructor, kwargs)
     try:
-        return gym.make(id, **kwargs)
-    except (gym.error.UnregisteredEnv, gym.error.DeprecatedEnv) as exc:
+        spec = gym.spec(id)
+    except gym.error.Error as exc:  # unregistered, deprecated or malformed
         raise UnknownEnvError(id, [*gym.registry, *_envs], str(exc).rstrip(".")) from None
+    try:
+        entry_point = spec.entry_point
+        creator = entry_point if callable(entry_point) or entry_point is None else load_object(entry_point)
+    except (ImportError, AttributeError):  # gymnasium.make reports it in its own words
+        creator = None
+    if creator is not None:
+        _check_env_kwargs(id, creator, {k: v for k, v in kwargs.items() if k not in _GYM_MAKE_KWARGS})
+    return _with_env_id(id, gym.make, {"id": id, **kwargs})
+
+
+def _with_env_id(id: str, make: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """``make(**kwargs)``; an env's EnvConfigError comes out with the env id in front."""
+    try:
+        return make(**kwargs)
+    except EnvConfigError as exc:
+        raise EnvConfigError(f"env {id!r}: {exc}") from None
+
+
+#: ``gymnasium.make``'s own keyword arguments (the rest go to the env's constructor).
+_GYM_MAKE_KWARGS = ("max_episode_steps", "disable_env_checker")
+
+
+def _check_env_kwargs(id: str, constructor: Any, kwargs: dict[str, Any]) -> None:
+    """Unknown constructor kwargs as an EnvConfigError naming the valid ones (Python's TypeError names only one)."""
+    try:
+        parameters = inspect.signature(constructor).parameters.values()
+    except (TypeError, ValueError):  # no signature to check against: the constructor decides
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    valid = [p.name for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
+    for key in kwargs:
+        if key not in valid:
+            near = closest(key, valid, n=3)
+            hint = f"did you mean {', '.join(repr(n) for n in near)}? " if near else ""
+            raise EnvConfigError(f"unknown kwarg {key!r} for env {id!r}: {hint}valid kwargs: {', '.join(valid) or 'none'}")
+
+
+def check_seed(seed: Any) -> None:
+    """``seed`` must be ``None`` or an int in [0, 2**32 - 1] (what NumPy, torch and TensorFlow all accept).
+
+    Raises
+    ------
+    ArgumentError
+    """
+    if seed is not None and (not checks.is_int(seed) or not 0 <= seed < 2**32):
+        raise ArgumentError(f"seed must be None or an int from 0 to 2**32 - 1, got {checks.shown(seed)}")
 
 
 def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os.PathLike[str] | None = None, **hyperparams: Any) -> Agent:
@@ -311,16 +372,29 @@ def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os
     Returns
     -------
     Agent
+
+    Raises
+    ------
+    ArgumentError: ``name``, ``env`` or ``seed`` of the wrong kind (``seed``: ``None`` or an int >= 0).
+    HyperparameterError: an unknown hyperparameter or a bad value (checked before anything trains).
     """
     from rlzoo.agent import env_identity, stack_frames
     from rlzoo.presets import find_preset
     from rlzoo.seeding import seed_everything
 
+    if not isinstance(name, str):
+        raise ArgumentError(f"an agent name must be a string such as 'sb3-dqn' (rlzoo list shows them all), got {checks.shown(name)}")
+    check_seed(seed)
+    seed = None if seed is None else int(seed)  # Python's random.seed refuses NumPy ints
     factory = get_agent(name)
     env = as_single_agent_env(env)
     found = find_preset(factory, env_identity(env)[0], preset)
     settings = {**found.hyperparams, **hyperparams}
-    frame_stack = int(settings.pop("frame_stack", 1))  # every backend: an env wrapper, not the backend's job
+    frame_stack = settings.pop("frame_stack", 1)  # every backend: an env wrapper, not the backend's job
+    problem = checks.integer(1)(frame_stack)
+    if problem is not None:
+        raise HyperparameterError(name, "frame_stack", problem=f"{problem} (the number of stacked frames)", value=frame_stack)
+    frame_stack = int(frame_stack)
     env = stack_frames(env, frame_stack)
     if seed is not None:
         seed_everything(seed)
@@ -341,6 +415,11 @@ def as_single_agent_env(env: Any, **kwargs: Any) -> Any:
     env_id = env if isinstance(env, str) else None
     if isinstance(env, str):
         env = make_env(env, **kwargs)
+    elif not (isinstance(env, gym.Env) or is_parallel_env(env)):
+        raise ArgumentError(
+            "env must be an env id (a string such as 'CartPole-v1') or an env instance (a gymnasium.Env or a "
+            f"PettingZoo parallel env), got {checks.shown(env)}"
+        )
     if is_parallel_env(env):
         env = SharedPolicyEnv(env, env_id, kwargs)
     return env

@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from rlzoo import checks
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
 from rlzoo.checkpoint import Checkpoint, EvalState, RunSettings, read_checkpoint, write_checkpoint
-from rlzoo.registry import make_agent, make_env
+from rlzoo.checks import shown
+from rlzoo.errors import ArgumentError
+from rlzoo.registry import as_single_agent_env, check_seed, make_agent, make_env
 from rlzoo.tensorboard import TensorBoardLogger
 from rlzoo.threads import set_threads
 
@@ -87,34 +90,48 @@ def train(
     is written at that step. An exception raised inside training (``KeyboardInterrupt``
     too) reaches the caller; the agent's ``num_timesteps`` and history then count the
     steps done, and it can be saved or trained further.
+
+    Raises
+    ------
+    ArgumentError: an argument of the wrong kind (``total_timesteps`` must be an int >= 1,
+        ``eval_every`` and ``checkpoint_every`` ints >= 0, ``eval_episodes`` an int >= 1,
+        ``seed`` None or an int >= 0).
+    HyperparameterError: a bad hyperparameter (when ``agent`` is a name).
+    TrainingDivergedError: training met a non-finite observation, reward, loss or weight.
     """
+    check_seed(seed)  # every argument is checked before the agent is built or changed
+    seed = None if seed is None else int(seed)
+    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
+    if checkpoint_every and checkpoint_dir is None:
+        raise ArgumentError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ArgumentError(f"callbacks must be rlzoo.Callback instances, got {shown(callback)}")
     set_threads(threads)  # before building an agent: TensorFlow fixes its thread count then
     if isinstance(agent, str):
         if env is None:
-            raise ValueError(f"train({agent!r}) needs env=: an env id or instance to build the agent on")
+            raise ArgumentError(f"train({agent!r}) needs env=: an env id or instance to build the agent on")
         agent = make_agent(agent, env, seed=seed, **hyperparams)
-    else:
+    elif isinstance(agent, Agent):
         if hyperparams:
-            raise ValueError(f"hyperparameters {sorted(hyperparams)} only apply when agent is a name: this agent is built already")
+            raise ArgumentError(f"hyperparameters {sorted(hyperparams)} only apply when agent is a name: this agent is built already")
         if env is not None:
-            agent.set_env(agent.wrap_env(make_env(env) if isinstance(env, str) else env))
+            agent.set_env(agent.wrap_env(as_single_agent_env(env)))
+    else:
+        raise ArgumentError(f"agent must be an rlzoo Agent or a registered agent name such as 'sb3-dqn', got {shown(agent)}")
     preset = agent.train_defaults  # looked up once, by make_agent, from the same factory as the hyperparameters
     if total_timesteps is None:
         total_timesteps = preset.get("total_timesteps")
         if total_timesteps is None:
-            raise ValueError(f"agent {agent.name!r} has no preset for env {agent.env_id!r}: pass total_timesteps")
-    total_timesteps = int(total_timesteps)
-    if total_timesteps <= 0:
-        raise ValueError(f"total_timesteps must be positive, got {total_timesteps}")
+            raise ArgumentError(f"agent {agent.name!r} has no preset for env {agent.env_id!r}: pass total_timesteps")
     if eval_every is None:
         eval_every = preset.get("eval_every", 0)
     if eval_episodes is None:
         eval_episodes = preset.get("eval_episodes", 10)
+    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes)  # the preset's too
+    total_timesteps = int(total_timesteps)
 
-    if checkpoint_every and checkpoint_dir is None:
-        raise ValueError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
-    if checkpoint_every is not None and (isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) or checkpoint_every < 0):
-        raise ValueError(f"checkpoint_every must be a whole number of steps >= 0, got {checkpoint_every!r}")
     settings = RunSettings(
         end_timestep=agent.num_timesteps + total_timesteps,
         eval_every=int(eval_every),
@@ -157,7 +174,9 @@ def resume(
     set_threads(threads)  # before the checkpoint's agent is built
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = read_checkpoint(checkpoint)
-    return _run(checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log)
+    return _run(
+        checkpoint.agent, checkpoint.settings, callbacks, progress_bar, checkpoint.path.parent, checkpoint.eval_state, tensorboard_log
+    )
 
 
 class _StopWatch(CallbackList):
@@ -214,6 +233,23 @@ def _run(
     return agent
 
 
+#: train's numeric arguments and what each accepts.
+_RULES: dict[str, checks.Rule] = {
+    "total_timesteps": checks.integer(1),
+    "eval_every": checks.integer(0),
+    "eval_episodes": checks.integer(1),
+    "checkpoint_every": checks.integer(0),
+}
+
+
+def _check_numbers(**arguments: Any) -> None:
+    """Each argument that is not ``None`` against its rule."""
+    for name, value in arguments.items():
+        problem = None if value is None else _RULES[name](value)
+        if problem is not None:
+            raise ArgumentError(f"{name}={shown(value)}: {problem}")
+
+
 def _eval_state(evaluator: EvalEvery | None) -> EvalState | None:
     if evaluator is None:
         return None
@@ -222,5 +258,5 @@ def _eval_state(evaluator: EvalEvery | None) -> EvalState | None:
 
 def _eval_env(agent: Agent) -> Any:
     if agent.env_id is None:
-        raise ValueError("eval_every needs a registered env (one made by id) to build a separate evaluation env")
+        raise ArgumentError("eval_every needs a registered env (one made by id) to build a separate evaluation env")
     return make_env(agent.env_id, **agent.env_kwargs)

@@ -1,5 +1,6 @@
 """rlzoo's single-agent cart-pole variants and their batched twins."""
 
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,8 @@ from gymnasium.utils.env_checker import check_env
 
 import rlzoo
 from rlzoo.envs.variants import VARIANTS
+from rlzoo.envs.vector import CartPoleVariantVectorEnv
+from rlzoo.errors import EnvConfigError
 from rlzoo.envs.wrappers import unwrapped_vector
 
 IDS = sorted(VARIANTS)
@@ -146,3 +149,73 @@ def test_batched_infos_carry_the_masks_a_sync_vector_env_produces() -> None:
         assert batched_info[key].dtype == synced_info[key].dtype == bool and batched_info[key].all()
     batched_info, synced_info = batched.step(np.ones(3, dtype=np.int64))[4], synced.step(np.ones(3, dtype=np.int64))[4]
     assert set(batched_info) == set(synced_info)
+
+
+# -- kwargs are checked when the env is made ---------------------------------------------------
+BAD_KWARGS = [
+    ("rlzoo/NoisyCartPole-v0", "noise_std", float("nan")),  # was: all-NaN observations
+    ("rlzoo/NoisyCartPole-v0", "noise_std", -0.1),
+    ("rlzoo/NoisyCartPole-v0", "noise_std", float("inf")),
+    ("rlzoo/NoisyCartPole-v0", "noise_std", "0.1"),
+    ("rlzoo/WindyCartPole-v0", "wind_std", -1.0),
+    ("rlzoo/WindyCartPole-v0", "wind_std", float("nan")),
+    ("rlzoo/RandomPhysicsCartPole-v0", "cart_mass", (1.5, 0.5)),  # unordered
+    ("rlzoo/RandomPhysicsCartPole-v0", "pole_mass", (0.0, 0.2)),  # not positive
+    ("rlzoo/RandomPhysicsCartPole-v0", "pole_length", (-0.5, 0.5)),
+    ("rlzoo/RandomPhysicsCartPole-v0", "force", 10.0),  # not a pair
+    ("rlzoo/RandomPhysicsCartPole-v0", "force", (5, 10, 15)),
+    ("rlzoo/RandomPhysicsCartPole-v0", "cart_mass", (0.5, float("inf"))),
+]
+
+
+@pytest.mark.parametrize("env_id, key, value", BAD_KWARGS)
+def test_a_bad_kwarg_is_an_env_config_error_naming_env_kwarg_and_rule(env_id, key, value) -> None:
+    with pytest.raises(EnvConfigError, match=rf"^env '{env_id}': {key}={re.escape(repr(value))}: must be"):
+        rlzoo.make_env(env_id, **{key: value})
+
+
+@pytest.mark.parametrize("env_id, key, value", BAD_KWARGS)
+def test_the_batched_twin_refuses_the_same_kwargs(env_id, key, value) -> None:
+    with pytest.raises(EnvConfigError, match=rf"^{key}={re.escape(repr(value))}: must be"):
+        gym.make_vec(env_id, num_envs=2, vectorization_mode="vector_entry_point", **{key: value})
+
+
+@pytest.mark.parametrize("num_envs", [0, 1.5, "2"])
+def test_the_batched_env_needs_at_least_one_env(num_envs) -> None:
+    with pytest.raises(EnvConfigError, match=rf"num_envs={re.escape(repr(num_envs))}: must be an int >= 1"):
+        CartPoleVariantVectorEnv(num_envs)
+
+
+@pytest.mark.parametrize(
+    "key, value, rule",
+    [
+        ("n_carts", 1, "an int >= 2"),
+        ("n_carts", 2.5, "an int >= 2"),
+        ("n_carts", True, "an int >= 2"),
+        ("spring_k", -1.0, "a finite number >= 0"),
+        ("spring_k", float("nan"), "a finite number >= 0"),
+        ("max_cycles", 0, "an int >= 1"),
+        ("max_cycles", 1.5, "an int >= 1"),
+    ],
+)
+def test_spring_carts_checks_its_kwargs(key, value, rule) -> None:
+    with pytest.raises(EnvConfigError, match=rf"^env 'rlzoo/SpringCarts-v0': {key}={re.escape(repr(value))}: must be {rule}"):
+        rlzoo.make_env("rlzoo/SpringCarts-v0", **{key: value})
+
+
+@pytest.mark.parametrize(
+    "env_id, kwargs, message",
+    [
+        ("rlzoo/NoisyCartPole-v0", {"noise": 0.1}, r"unknown kwarg 'noise' for env 'rlzoo/NoisyCartPole-v0': did you mean 'noise_std'\? valid kwargs: noise_std, render_mode"),
+        ("rlzoo/SpringCarts-v0", {"n_cart": 4}, r"unknown kwarg 'n_cart' for env 'rlzoo/SpringCarts-v0': did you mean 'n_carts'"),
+        ("CartPole-v1", {"gravity": 3.0}, r"unknown kwarg 'gravity' for env 'CartPole-v1': valid kwargs: sutton_barto_reward, render_mode"),
+    ],
+)
+def test_an_unknown_kwarg_names_the_valid_ones(env_id, kwargs, message) -> None:
+    with pytest.raises(EnvConfigError, match=message):  # was: Python's TypeError naming only the one
+        rlzoo.make_env(env_id, **kwargs)
+
+
+def test_gymnasium_makes_own_kwargs_still_pass_through() -> None:
+    env = rlzoo.make_env("rlzoo/WindyCartPole-v0", max_episode_steps=9, disable_env_checker=True, wind_std=0.0)
+    assert env.spec.max_episode_steps == 9

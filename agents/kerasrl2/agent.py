@@ -18,15 +18,18 @@ from rl.policy import BoltzmannQPolicy, EpsGreedyQPolicy, GreedyQPolicy
 from tf_keras.layers import Dense, Flatten
 from tf_keras.models import Sequential
 
+from rlzoo import checks
 from rlzoo.agent import Agent, env_rng_state, set_env_rng_state
 from rlzoo.callbacks import Callback
-from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError
+from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
 from .fast import FusedDQNStep
 from .memory import TransitionMemory
 
+AGENT = "kerasrl2-dqn"
 _POLICIES = {"boltzmann": BoltzmannQPolicy, "eps_greedy": EpsGreedyQPolicy, "greedy": GreedyQPolicy}
+DUELING_TYPES = ("avg", "max", "naive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,15 +73,72 @@ class RecipeHyperparams:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> RecipeHyperparams:
+        """Check every value (type and range) and build the record.
+
+        Raises
+        ------
+        HyperparameterError: an unknown key, or a value outside its rule (the message names
+            the key, the value and what is valid).
+        """
         valid = [field.name for field in dataclasses.fields(cls)]
-        for key in kwargs:
+        for key, value in kwargs.items():
             if key not in valid:
-                raise HyperparameterError("kerasrl2-dqn", key, valid)
+                raise HyperparameterError(AGENT, key, valid)
+            problem = _RULES[key](value)
+            if problem is not None:
+                raise HyperparameterError(AGENT, key, problem=problem, value=value)
+        _check_policy_params(kwargs.get("policy", cls.policy), kwargs.get("policy_params", {}))
         if "hidden_layers" in kwargs:
             kwargs["hidden_layers"] = tuple(int(units) for units in kwargs["hidden_layers"])
-        if kwargs.get("policy", "boltzmann") not in _POLICIES:
-            raise HyperparameterError("kerasrl2-dqn", f"policy={kwargs['policy']}", _POLICIES, "unknown policy")
         return cls(**kwargs)
+
+
+def _target_model_update(value: Any) -> str | None:
+    wanted = "must be a finite number > 0: < 1 is a soft update rate, >= 1 a whole number of steps between hard updates"
+    if checks.number(above=0)(value) is not None or (value >= 1 and value != int(value)):
+        return wanted
+    return None
+
+
+#: What each field accepts (``policy_params`` is checked against the policy, below).
+_RULES: dict[str, checks.Rule] = {
+    "hidden_layers": checks.list_of(checks.integer(1), "ints >= 1 (units per hidden layer)"),
+    "memory_limit": checks.integer(1),
+    "policy": checks.one_of(_POLICIES),
+    "policy_params": lambda value: None if isinstance(value, dict) else "must be a dict of the policy's arguments",
+    "nb_steps_warmup": checks.integer(0),
+    "target_model_update": _target_model_update,
+    "learning_rate": checks.number(above=0),
+    "gamma": checks.number(0, 1),
+    "batch_size": checks.integer(1),
+    "train_interval": checks.integer(1),
+    "enable_double_dqn": checks.boolean,
+    "enable_dueling_network": checks.boolean,
+    "dueling_type": checks.one_of(DUELING_TYPES),
+    "delta_clip": checks.optional(checks.number(above=0, finite=False)),
+    "fast": checks.boolean,
+}
+
+#: The arguments of each policy's constructor (keras-rl2's defaults apply to those left out).
+_POLICY_PARAM_RULES: dict[str, dict[str, checks.Rule]] = {
+    "boltzmann": {"tau": checks.number(above=0), "clip": checks.ordered_pair(strict=True)},  # BoltzmannQPolicy(tau, clip)
+    "eps_greedy": {"eps": checks.number(0, 1)},  # EpsGreedyQPolicy(eps)
+    "greedy": {},  # GreedyQPolicy()
+}
+
+
+def _check_policy_params(policy: str, params: dict[str, Any]) -> None:
+    rules = _POLICY_PARAM_RULES[policy]
+    unknown = sorted(set(params) - set(rules))
+    if unknown:
+        takes = f"takes only {', '.join(rules)}" if rules else "takes no parameters"
+        raise HyperparameterError(
+            AGENT, "policy_params", problem=f"policy {policy!r} {takes} (unknown: {', '.join(unknown)})", value=params
+        )
+    for name, value in params.items():
+        problem = rules[name](value)
+        if problem is not None:
+            raise HyperparameterError(AGENT, f"policy_params.{name}", problem=f"{problem} (policy {policy!r})", value=value)
 
 
 def glorot_uniform_weights(model: Any, rng: np.random.Generator) -> list[np.ndarray]:
@@ -96,6 +156,53 @@ def glorot_uniform_weights(model: Any, rng: np.random.Generator) -> list[np.ndar
         else:
             weights.append(np.zeros_like(array))
     return weights
+
+
+class DuelingAggregation(tf_keras.layers.Layer):
+    """Q-values from ``[V, A_1..A_n]``, as keras-rl2's dueling head computes them.
+
+    ``"avg"``: ``Q = V + A - mean(A)``; ``"max"``: ``Q = V + A - max(A)``; ``"naive"``: ``Q = V + A``.
+    keras-rl2 1.0.5 builds this step as a ``Lambda`` layer and then clones the model for its
+    target network, which tf-keras refuses in safe mode ("Requested the deserialization of a
+    Lambda layer"): ``enable_dueling_network=True`` never worked. A Layer subclass clones
+    from its config.
+    """
+
+    def __init__(self, dueling_type: str = "avg", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dueling_type = dueling_type
+
+    def call(self, inputs: Any) -> Any:
+        value, advantage = inputs[:, :1], inputs[:, 1:]
+        if self.dueling_type == "avg":
+            return value + advantage - tf.reduce_mean(advantage, axis=1, keepdims=True)
+        if self.dueling_type == "max":
+            return value + advantage - tf.reduce_max(advantage, axis=1, keepdims=True)
+        return value + advantage
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return tf.TensorShape(input_shape).as_list()[:-1] + [input_shape[-1] - 1]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "dueling_type": self.dueling_type}
+
+
+def _allocate_memory(limit: int, observation_shape: tuple[int, ...]) -> TransitionMemory:
+    try:
+        return TransitionMemory(limit, observation_shape)
+    except (MemoryError, ValueError) as exc:  # NumPy: MemoryError, or ValueError "array is too big"
+        size = 2 * limit * int(np.prod(observation_shape)) * 4
+        raise HyperparameterError(
+            AGENT, "memory_limit", problem=f"a replay memory this large ({size / 2**30:.1f} GiB) cannot be allocated: {exc}", value=limit
+        ) from None
+
+
+def _non_finite_step(step: int, observation: Any, reward: float, what: str = "step") -> TrainingDivergedError:
+    found = f"reward {reward}" if not math.isfinite(reward) else f"observation {np.asarray(observation).tolist()}"
+    return TrainingDivergedError(
+        f"kerasrl2-dqn: training stopped at step {step}: env.{what}() returned a non-finite {found}; "
+        "check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
+    )
 
 
 class KerasRL2DQN(Agent):
@@ -123,10 +230,10 @@ class KerasRL2DQN(Agent):
     preset_file: ClassVar[pathlib.Path] = PRESETS_DIR / "kerasrl2-dqn.yml"
 
     def __init__(self, env: gym.Env, *, seed: int | None = None, **hyperparams: Any) -> None:
-        if "hidden_layers" in hyperparams:
-            hyperparams["hidden_layers"] = list(hyperparams["hidden_layers"])
-        super().__init__(env, seed=seed, **hyperparams)
         self.config = RecipeHyperparams.from_kwargs(**hyperparams)
+        if "hidden_layers" in hyperparams:
+            hyperparams["hidden_layers"] = list(hyperparams["hidden_layers"])  # a JSON list in the artifact
+        super().__init__(env, seed=seed, **hyperparams)
         # The artifact records every effective value, so the file says which recipe it holds.
         self.hyperparams = {**dataclasses.asdict(self.config), "hidden_layers": list(self.config.hidden_layers)}
         if not isinstance(env.action_space, gym.spaces.Discrete):
@@ -137,7 +244,7 @@ class KerasRL2DQN(Agent):
             np.random.seed(seed)
             tf.compat.v1.set_random_seed(seed)
         self.n_actions = int(env.action_space.n)
-        self.memory = TransitionMemory(self.config.memory_limit, env.observation_space.shape)
+        self.memory = _allocate_memory(self.config.memory_limit, env.observation_space.shape)
         c = self.config
         self.dqn = DQNAgent(
             model=self._build_model(env.observation_space.shape),
@@ -151,11 +258,11 @@ class KerasRL2DQN(Agent):
             batch_size=c.batch_size,
             train_interval=c.train_interval,
             enable_double_dqn=c.enable_double_dqn,
-            enable_dueling_network=c.enable_dueling_network,
-            dueling_type=c.dueling_type,
+            enable_dueling_network=False,  # the dueling head is rlzoo's, built into the model (see DuelingAggregation)
+            custom_model_objects={"DuelingAggregation": DuelingAggregation},  # for cloning the target model
             delta_clip=np.inf if c.delta_clip is None else c.delta_clip,
         )
-        self.model = self.dqn.model  # with a dueling head, DQNAgent builds a new model
+        self.model = self.dqn.model
         self.model.set_weights(glorot_uniform_weights(self.model, np.random.default_rng(seed)))
         self.dqn.compile(tf_keras.optimizers.legacy.Adam(learning_rate=c.learning_rate), metrics=["mae"])
         self.dqn.update_target_model_hard()
@@ -165,11 +272,25 @@ class KerasRL2DQN(Agent):
     def _build_model(self, observation_shape: tuple[int, ...]) -> Any:
         layers: list[Any] = [Flatten(input_shape=(1, *observation_shape))]
         layers += [Dense(units, activation="relu") for units in self.config.hidden_layers]
-        layers.append(Dense(self.n_actions, activation="linear"))
+        if self.config.enable_dueling_network:  # keras-rl2's head: Dense(n + 1) as [V, A_1..A_n], then aggregated
+            layers += [Dense(self.n_actions + 1, activation="linear"), DuelingAggregation(self.config.dueling_type)]
+        else:
+            layers.append(Dense(self.n_actions, activation="linear"))
         return Sequential(layers)
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
+        try:
+            self._learn(total_timesteps, callback)
+        except ValueError:  # keras-rl2's Boltzmann policy refuses NaN Q-values before the next loss is seen
+            if not all(np.isfinite(weights).all() for weights in self.model.get_weights()):
+                raise TrainingDivergedError(
+                    f"kerasrl2-dqn: training stopped at step {self.num_timesteps + 1}: the weights became non-finite "
+                    "(diverged: try a smaller learning_rate, or check the env's observations and rewards for huge values)"
+                ) from None
+            raise
+
+    def _learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
         callback = callback or Callback()
         dqn, memory, env = self.dqn, self.memory, self.env
         dqn.training = True
@@ -187,16 +308,27 @@ class KerasRL2DQN(Agent):
             else:
                 action = dqn.forward(observation)
             next_observation, reward, terminated, truncated, _ = env.step(action)
+            if not (math.isfinite(reward) and np.isfinite(next_observation).all()):  # ~1 us: a NaN must not reach the weights
+                raise _non_finite_step(self.num_timesteps + 1, next_observation, float(reward))
             done = terminated or truncated
             # Reset before the update, so the fused update can also return the Q-values of the
             # observation the next action is chosen on (the env's own generator: no change in draws).
             following = env.reset()[0] if done else next_observation
+            if done and not np.isfinite(following).all():
+                raise _non_finite_step(self.num_timesteps + 1, following, 0.0, "reset")
             if fused is not None:
-                memory.add(observation, action, reward, next_observation, terminated)
-                fused.backward(following)
+                memory.add(observation, action, float(reward), next_observation, terminated)
+                loss = fused.backward(following)
             else:
                 memory.next_observation = next_observation
-                dqn.backward(reward, terminal=terminated)  # terminal means "no bootstrap" only
+                updates = dqn.step > dqn.nb_steps_warmup and dqn.step % dqn.train_interval == 0
+                metrics = dqn.backward(reward, terminal=terminated)  # terminal means "no bootstrap" only
+                loss = float(metrics[0]) if updates else None  # keras-rl2 reports NaN for "no update"
+            if loss is not None and not math.isfinite(loss):
+                raise TrainingDivergedError(
+                    f"kerasrl2-dqn: training stopped at step {self.num_timesteps + 1}: the loss became {loss} "
+                    "(diverged: try a smaller learning_rate, or check the env's observations and rewards for huge values)"
+                )
             self.num_timesteps += 1
             self._episode_return += float(reward)
             self._episode_length += 1
@@ -247,7 +379,12 @@ class KerasRL2DQN(Agent):
             self.fused.forget()  # Q-values prefetched with the old weights
 
     def package_versions(self) -> dict[str, str]:
-        return {**super().package_versions(), "tensorflow": tf.__version__, "tf-keras": tf_keras.__version__, "keras-rl2": getattr(rl, "__version__", "1.0.5")}
+        return {
+            **super().package_versions(),
+            "tensorflow": tf.__version__,
+            "tf-keras": tf_keras.__version__,
+            "keras-rl2": getattr(rl, "__version__", "1.0.5"),
+        }
 
     def write_payload(self, directory: pathlib.Path) -> None:
         self.model.save_weights(str(directory / "model.h5"))
@@ -299,7 +436,9 @@ class KerasRL2DQN(Agent):
             for name in ("observations", "next_observations", "actions", "rewards", "terminated"):
                 target = getattr(memory, name)
                 if arrays[name].shape != (entries, *target.shape[1:]):
-                    raise CheckpointError(directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}")
+                    raise CheckpointError(
+                        directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}"
+                    )
                 target[:entries] = arrays[name]
         memory.nb_entries, memory._next = entries, int(state["memory_next"])
         optimizer = self._optimizer()
@@ -328,5 +467,8 @@ def _check_weight_shapes(model: Any, path: pathlib.Path) -> None:
         raise ArtifactError(path.name, f"it is not a readable Keras HDF5 weights file ({type(exc).__name__}: {exc})") from None
     built = [tuple(array.shape) for array in model.get_weights()]
     if saved != built:
-        raise ArtifactError(path.name, f"its weight shapes {saved} do not fit the network built from rlzoo.json's "
-                                       f"hyperparameters (hidden_layers, dueling...): {built}")
+        raise ArtifactError(
+            path.name,
+            f"its weight shapes {saved} do not fit the network built from rlzoo.json's "
+            f"hyperparameters (hidden_layers, dueling...): {built}",
+        )

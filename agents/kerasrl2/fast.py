@@ -134,16 +134,19 @@ class FusedDQNStep:
             self._following, self._following_q = following, q_following[0]
         return self.last_loss
 
-    def backward(self, following: Any = None) -> None:
+    def backward(self, following: Any = None) -> float | None:
         """What ``DQNAgent.backward`` does after storing the transition: train, then hard-update.
 
         ``following`` is the observation the next action is chosen on (see :meth:`update_batch`).
+        Returns the loss of the update, or ``None`` when this step trains nothing.
         """
         dqn = self.dqn
+        loss = None
         if dqn.step > dqn.nb_steps_warmup and dqn.step % dqn.train_interval == 0:
-            self.update(self.memory.sample_indexes(dqn.batch_size), following)
+            loss = self.update(self.memory.sample_indexes(dqn.batch_size), following)
         if dqn.target_model_update >= 1 and dqn.step % dqn.target_model_update == 0:
             dqn.update_target_model_hard()
+        return loss
 
 
 def boltzmann_action(q_values: np.ndarray, tau: float, clip: tuple[float, float]) -> int:

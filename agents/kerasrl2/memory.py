@@ -68,7 +68,7 @@ class TransitionMemory:
         buffers = self._batches.get(len(indexes))
         if buffers is None:
             buffers = self._batches[len(indexes)] = tuple(np.empty((len(indexes), *c.shape[1:]), c.dtype) for c in columns)
-        for column, buffer in zip(columns, buffers):
+        for column, buffer in zip(columns, buffers, strict=True):
             column.take(indexes, axis=0, out=buffer, mode="clip")  # "clip" skips the bounds-check copy
         state0, action, reward, state1, terminated = buffers
         return state0[:, None], action, reward, state1[:, None], terminated
@@ -85,8 +85,13 @@ class TransitionMemory:
     def sample(self, batch_size: int, batch_idxs: Any = None) -> list[Experience]:
         indexes = self.sample_indexes(batch_size) if batch_idxs is None else np.asarray(batch_idxs)
         return [
-            Experience(state0=[self.observations[i]], action=int(self.actions[i]), reward=float(self.rewards[i]),
-                       state1=[self.next_observations[i]], terminal1=bool(self.terminated[i]))
+            Experience(
+                state0=[self.observations[i]],
+                action=int(self.actions[i]),
+                reward=float(self.rewards[i]),
+                state1=[self.next_observations[i]],
+                terminal1=bool(self.terminated[i]),
+            )
             for i in indexes
         ]
 

@@ -28,7 +28,9 @@ COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy)
 def build_parser() -> argparse.ArgumentParser:
     """The ``rlzoo`` argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="rlzoo", description="Train, evaluate and compare RL agents on Gymnasium envs.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log periodic evaluations and more; show tracebacks of internal errors")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log periodic evaluations and more; show tracebacks of internal errors"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands)

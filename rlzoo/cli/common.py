@@ -176,7 +176,9 @@ def check_output_folder(out: pathlib.Path, files: Sequence[str]) -> None:
         raise UsageError(f"--out {str(out)!r} is a file, not a folder: give a folder (it is created if missing)")
     for name in files:
         if (out / name).is_dir():
-            raise UsageError(f"--out {str(out)!r} holds a folder named {name!r} where the {name} file goes: move it or choose another --out")
+            raise UsageError(
+                f"--out {str(out)!r} holds a folder named {name!r} where the {name} file goes: move it or choose another --out"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out, prefix=".rlzoo-write-test."):

@@ -21,8 +21,8 @@ from typing import Any
 import rlzoo
 from rlzoo.agent import Agent
 from rlzoo.callbacks import Callback
-from rlzoo.threads import set_threads
 from rlzoo.cli.common import UsageError, check_output_folder, non_empty, non_negative_int, parse_set, positive_int, seed_int
+from rlzoo.threads import set_threads
 
 OUTPUTS = ("agent.zip", "episodes.csv", "learning_curve.png")
 CHECKPOINTS = "checkpoint"  # the checkpoint folder inside --out
@@ -35,15 +35,30 @@ def add_parser(commands: Any) -> None:
     train.add_argument("--env", type=non_empty, help="env id (see rlzoo list; any Gymnasium id works); required unless --resume")
     train.add_argument("--steps", type=positive_int, help="env steps to train (default: the preset's)")
     train.add_argument("--seed", type=seed_int, default=0, help="seed of training and evaluation, 0 to 2**32-1 (default 0)")
-    train.add_argument("--eval-every", type=non_negative_int, help="evaluate every N steps and keep the best weights (default: the preset's; 0: off)")
+    train.add_argument(
+        "--eval-every", type=non_negative_int, help="evaluate every N steps and keep the best weights (default: the preset's; 0: off)"
+    )
     train.add_argument("--eval-episodes", type=positive_int, help="episodes per periodic evaluation (default: the preset's, else 10)")
     train.add_argument("--episodes", type=positive_int, default=100, help="episodes of the final greedy evaluation (default 100)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter, value read as YAML (repeatable)")
-    train.add_argument("--preset", metavar="FILE", help="take hyperparameters and training settings from this preset YAML (e.g. rlzoo tune's best_preset.yml) or preset name (recipe)")
+    train.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter, value read as YAML (repeatable)"
+    )
+    train.add_argument(
+        "--preset",
+        metavar="FILE",
+        help="take hyperparameters and training settings from this preset YAML (e.g. rlzoo tune's best_preset.yml) or preset name (recipe)",
+    )
     train.add_argument("--out", help="output folder (default runs/AGENT_ENV_seedS)")
-    train.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
-                       help="write a checkpoint to OUT/checkpoint every N steps (default 0: none)")
-    train.add_argument("--resume", metavar="DIR", help="continue the run whose --out (or checkpoint folder) is DIR to its original step count")
+    train.add_argument(
+        "--checkpoint-every",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="write a checkpoint to OUT/checkpoint every N steps (default 0: none)",
+    )
+    train.add_argument(
+        "--resume", metavar="DIR", help="continue the run whose --out (or checkpoint folder) is DIR to its original step count"
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard events to a new run folder under DIR (extra: tensorboard)")
     train.add_argument(
@@ -80,7 +95,13 @@ def stop_on_signals(stop: StopOnSignal) -> Iterator[None]:
             raise Aborted(signum)
         stop.signum = signum
         # os.write, not print: a handler may run in the middle of another write to stderr.
-        os.write(2, f"\nrlzoo: {signal.Signals(signum).name}: stopping at the next step to save the run (send it again to abort without saving)\n".encode())
+        os.write(
+            2,
+            (
+                f"\nrlzoo: {signal.Signals(signum).name}: stopping at the next step to save the run "
+                "(send it again to abort without saving)\n"
+            ).encode(),
+        )
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -134,9 +155,20 @@ def _resume(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathli
     from rlzoo.checkpoint import latest_checkpoint, read_checkpoint
     from rlzoo.training import resume
 
-    given = [flag for flag, value in (("--agent", args.agent), ("--env", args.env), ("--steps", args.steps), ("--set", args.set),
-                                      ("--eval-every", args.eval_every), ("--eval-episodes", args.eval_episodes),
-                                      ("--checkpoint-every", args.checkpoint_every), ("--preset", args.preset)) if value]
+    given = [
+        flag
+        for flag, value in (
+            ("--agent", args.agent),
+            ("--env", args.env),
+            ("--steps", args.steps),
+            ("--set", args.set),
+            ("--eval-every", args.eval_every),
+            ("--eval-episodes", args.eval_episodes),
+            ("--checkpoint-every", args.checkpoint_every),
+            ("--preset", args.preset),
+        )
+        if value
+    ]
     if given:
         raise UsageError(f"--resume continues a run with its own settings: leave out {', '.join(given)}")
     folder = pathlib.Path(args.resume)
@@ -148,7 +180,10 @@ def _resume(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathli
     checkpoint = read_checkpoint(folder)
     out = pathlib.Path(args.out) if args.out else (folder.parent if folder.name == CHECKPOINTS else folder)
     check_output_folder(out, OUTPUTS)
-    print(f"resuming {checkpoint.agent.name} on {checkpoint.agent.env_id} at step {checkpoint.agent.num_timesteps} of {checkpoint.settings.end_timestep}")
+    print(
+        f"resuming {checkpoint.agent.name} on {checkpoint.agent.env_id} "
+        f"at step {checkpoint.agent.num_timesteps} of {checkpoint.settings.end_timestep}"
+    )
     for timestep, mean, std in checkpoint.agent.history.evaluations:  # those before the checkpoint, as the first start printed them
         print(f"eval at step {timestep}: {mean:.1f} ± {std:.1f} (greedy, {checkpoint.settings.eval_episodes} episodes)")
     with live_evaluation_lines():
@@ -166,7 +201,9 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
     written = _save(agent, out, title)
     if stop.signum is not None:
         name = signal.Signals(stop.signum).name
-        print(f"rlzoo: {name}: stopped after {agent.num_timesteps} steps ({len(agent.history.episodes)} episodes); {written}", file=sys.stderr)
+        print(
+            f"rlzoo: {name}: stopped after {agent.num_timesteps} steps ({len(agent.history.episodes)} episodes); {written}", file=sys.stderr
+        )
         if (out / CHECKPOINTS).is_dir():
             print(f"rlzoo: continue from the latest checkpoint with: rlzoo train --resume {out}", file=sys.stderr)
         return 128 + stop.signum

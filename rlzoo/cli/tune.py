@@ -19,7 +19,11 @@ def add_parser(commands: Any) -> None:
     )
     tune.add_argument("--agent", required=True, help="agent name (see rlzoo list)")
     tune.add_argument("--env", required=True, help="env id")
-    tune.add_argument("--trials", type=int, help="trials each worker process runs now, on top of the study's (default 20; with --timeout alone: until the timeout)")
+    tune.add_argument(
+        "--trials",
+        type=int,
+        help="trials each worker process runs now, on top of the study's (default 20; with --timeout alone: until the timeout)",
+    )
     tune.add_argument("--steps", type=int, help="training steps per seed of a trial (default: the preset's)")
     tune.add_argument("--timeout", type=float, metavar="SECONDS", help="start no new trial after this many seconds")
     tune.add_argument("--out", default="runs/tune", help="output root; the study's folder is OUT/STUDY_NAME (default runs/tune)")
@@ -27,7 +31,9 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--study-name", help="study name in the storage (default AGENT__ENV)")
     tune.add_argument("--sampler", default="tpe", choices=SAMPLERS, help="default tpe")
     tune.add_argument("--pruner", default="median", choices=PRUNERS, help="default median")
-    tune.add_argument("--seeds-per-trial", type=int, default=1, metavar="K", help="train each trial on seeds 0..K-1, score the mean (default 1)")
+    tune.add_argument(
+        "--seeds-per-trial", type=int, default=1, metavar="K", help="train each trial on seeds 0..K-1, score the mean (default 1)"
+    )
     tune.add_argument("--n-jobs", type=int, default=1, metavar="K", help="worker processes, one thread each (default 1)")
     tune.add_argument("--space", metavar="FILE", help="YAML merged over the built-in search space")
     tune.add_argument("--eval-every", type=int, help="steps between a trial's evaluations (default: the preset's, else steps/10)")

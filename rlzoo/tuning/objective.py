@@ -159,7 +159,14 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     try:
         for seed in settings.seeds:
             agent = make_agent(settings.agent, settings.env, seed=seed, **hyperparams)
-            train(agent, total_timesteps=settings.steps, seed=seed, callbacks=[reporter], eval_every=settings.eval_every, eval_episodes=settings.eval_episodes)
+            train(
+                agent,
+                total_timesteps=settings.steps,
+                seed=seed,
+                callbacks=[reporter],
+                eval_every=settings.eval_every,
+                eval_episodes=settings.eval_episodes,
+            )
             reporter.report(agent)  # the final evaluation comes in on_training_end, after this hook's turn
     except (optuna.TrialPruned, RLZooError):
         raise

@@ -30,6 +30,7 @@ from rlzoo.tuning.objective import TrialFailed, TrialSettings, resolve_budget, r
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.trial import Trial  # _optimize's local `optuna` (the module, typed Any) shadows the module name
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ def make_storage(url: str) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if "://" not in url:
-        raise RLZooError(f"storage {url!r} is neither an SQLAlchemy URL (sqlite:///runs/tune/study.db) nor a journal file (journal:PATH or PATH.log)")
+        raise RLZooError(
+            f"storage {url!r} is neither an SQLAlchemy URL (sqlite:///runs/tune/study.db) nor a journal file (journal:PATH or PATH.log)"
+        )
     if url.startswith("sqlite:///"):
         pathlib.Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # SQLite serialises writers: several workers wait for the lock instead of failing at once.
@@ -279,7 +282,7 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     fail_dead_trials(study)
     worker = {"host": socket.gethostname(), "pid": os.getpid()}
 
-    def objective(trial: optuna.Trial) -> float:
+    def objective(trial: Trial) -> float:
         trial.set_user_attr("worker", worker)
         return run_trial(trial, settings)
 
