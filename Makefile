@@ -42,8 +42,10 @@ bench: install
 	$(BIN)/rlzoo sweep benchmarks/grid.yml --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)
 
+# The sweep's and report's speed targets, as ratios timed in one run (about 10 minutes on an idle
+# 2-core machine). SPEED_ARGS passes flags through, e.g. SPEED_ARGS="--only report --repeats 3".
 bench-speed: install
-	$(BIN)/python benchmarks/sweep_speed.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/sweep_speed.py $(SPEED_ARGS)
 	$(BIN)/python benchmarks/sb3_overhead.py
 
 clean:

@@ -32,42 +32,53 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
+#: Tries of ``ray start``: it gives the raylet a fixed 30 s to register, which a heavily loaded machine can miss.
+START_TRIES = 2
+
+
 @contextlib.contextmanager
 def local_ray_cluster() -> Iterator[str]:
-    """A 2-CPU Ray head node of our own; yields its address, then stops it.
+    """A 2-CPU Ray head node of our own on the loopback address; yields its address, then stops it.
 
     ``ray stop`` would stop every Ray cluster on the machine (other users' too), so the
     cluster runs in its own process session and only that process group is stopped. Every
-    port is a free one and the temp dir is ours, so clusters beside it are untouched.
+    port is a free one and the temp dir is ours, so clusters beside it are untouched. The
+    node binds 127.0.0.1 (``ray start`` would otherwise pick the machine's outward address),
+    so no traffic leaves the machine.
     """
     temp = tempfile.mkdtemp(prefix="rzray", dir="/tmp")  # short: Ray's socket paths must fit in 107 bytes
-    head, client, node, objects, agent, agent_grpc, runtime_env, metrics = _free_ports(8)
-    command = [str(RAY), "start", "--head", "--num-cpus", "2", "--port", str(head), "--include-dashboard=false",
-               "--disable-usage-stats", "--temp-dir", temp, "--ray-client-server-port", str(client),
-               "--node-manager-port", str(node), "--object-manager-port", str(objects),
-               "--dashboard-agent-listen-port", str(agent), "--dashboard-agent-grpc-port", str(agent_grpc),
-               "--runtime-env-agent-port", str(runtime_env), "--metrics-export-port", str(metrics)]
-    starter = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    groups: list[int] = []
     try:
-        output, _ = starter.communicate(timeout=240)
-        assert starter.returncode == 0, output
-        yield f"127.0.0.1:{head}" if "127.0.0.1" in output else _address(output, head)
+        for attempt in range(1, START_TRIES + 1):
+            head, client, node, objects, agent, agent_grpc, runtime_env, metrics = _free_ports(8)
+            command = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--num-cpus", "2", "--port", str(head),
+                       "--include-dashboard=false", "--disable-usage-stats", "--temp-dir", temp,
+                       "--ray-client-server-port", str(client), "--node-manager-port", str(node),
+                       "--object-manager-port", str(objects), "--dashboard-agent-listen-port", str(agent),
+                       "--dashboard-agent-grpc-port", str(agent_grpc), "--runtime-env-agent-port", str(runtime_env),
+                       "--metrics-export-port", str(metrics)]
+            starter = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            groups.append(starter.pid)
+            output, _ = starter.communicate(timeout=240)
+            if starter.returncode == 0:
+                break
+            _stop_group(starter.pid)  # a half-started node of the failed try
+            assert attempt < START_TRIES, output
+        yield f"127.0.0.1:{head}"
     finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(starter.pid, sig)
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and _group_alive(starter.pid):
-                time.sleep(0.5)
+        for group in groups:
+            _stop_group(group)
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _address(output: str, port: int) -> str:
-    """The head's address as ``ray start`` printed it (``IP:PORT``)."""
-    for word in output.replace("'", " ").replace('"', " ").split():
-        if word.endswith(f":{port}"):
-            return word
-    return f"127.0.0.1:{port}"
+def _stop_group(pgid: int) -> None:
+    """Stop a process group (a ``ray start`` and the node processes it left running): TERM, then KILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _group_alive(pgid):
+            time.sleep(0.5)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -95,4 +106,4 @@ def test_sweep_on_a_ray_cluster_runs_the_grid_and_the_driver_writes_the_results(
         folder = out / "runs" / row["run_id"]
         assert sorted(p.name for p in folder.iterdir()) == ["agent.zip", "episodes.csv"]
         assert rlzoo.load(folder / "agent.zip").last_evaluation.mean == pytest.approx(row["final_mean"])
-    assert not list(out.glob(".staging-*"))
+    assert not list(out.glob(".*.tmp"))  # no staging folder left

@@ -13,7 +13,13 @@ import pytest
 from rlzoo.experiments import make_grid, report
 from rlzoo.experiments.bounds import random_score, solved_score
 from rlzoo.experiments.run import RunOutcome
-from rlzoo.experiments.stats import improvement_probabilities, per_task_estimates, probability_of_improvement
+from rlzoo.experiments.stats import (
+    improvement_probabilities,
+    interquartile_mean,
+    per_task_estimates,
+    probability_of_improvement,
+    score_distribution,
+)
 from rlzoo.experiments.store import Store
 
 # Known final scores: seeds 0..7 of each (agent, env) score base + 10 * seed.
@@ -99,6 +105,22 @@ def test_vectorised_probability_of_improvement_equals_rliables() -> None:
     x = rng.integers(0, 5, size=(10, 4)).astype(float)  # ties count a half
     y = rng.integers(0, 5, size=(7, 4)).astype(float)
     assert probability_of_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y))
+
+
+@pytest.mark.parametrize("runs", [7, 8, 10, 13])
+def test_interquartile_mean_equals_scipys_trim_mean_along_runs(runs: int) -> None:
+    from scipy import stats
+
+    scores = np.random.default_rng(runs).normal(size=(runs, 3, 4))
+    np.testing.assert_allclose(interquartile_mean(scores), stats.trim_mean(scores, 0.25, axis=0), rtol=1e-12)
+
+
+def test_vectorised_score_distribution_equals_rliables() -> None:
+    from rliable import library
+
+    scores = np.random.default_rng(2).integers(0, 5, size=(10, 4)).astype(float)  # scores equal to a tau count as not above
+    taus = np.linspace(-1, 6, 15)
+    np.testing.assert_array_equal(score_distribution(scores, taus), library.score_distributions(scores, taus))
 
 
 def test_a_clearly_better_agent_has_probability_of_improvement_one() -> None:

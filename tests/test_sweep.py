@@ -124,6 +124,18 @@ def test_rerunning_a_sweep_skips_finished_runs_and_retries_failed_ones(swept) ->
     assert {s.run_id: (out / "runs" / s.run_id / "agent.zip").stat().st_mtime_ns for s in specs[:4]} == before
 
 
+def test_a_pool_held_open_keeps_its_warm_worker_across_sweeps(tmp_path: pathlib.Path) -> None:
+    from rlzoo.experiments.driver import run_grid
+    from rlzoo.experiments.executors import LocalPool
+
+    with LocalPool(1) as pool:
+        workers = pool.warm_up([("sb3-dqn", "CartPole-v1")])
+        for seed in SEEDS:  # two sweeps, one run each
+            summary = run_grid(make_grid(["sb3-dqn"], ["CartPole-v1"], [seed], steps=STEPS, eval_every=STEPS), tmp_path, pool)
+            assert summary.done == 1
+        assert pool.warm_up([("sb3-dqn", "CartPole-v1")]) == workers  # the same process did both runs
+
+
 def test_a_second_sweep_on_the_same_directory_is_refused_while_one_runs(tmp_path: pathlib.Path) -> None:
     import fcntl
 
@@ -172,7 +184,7 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
     db = sqlite3.connect(out / INDEX_FILE)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     db.close()
-    assert not list(out.glob(".staging-*"))
+    assert not list(out.glob(".*.tmp"))  # no staging folder left
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(after)
     for run in after:
         assert rlzoo.load(out / "runs" / run / "agent.zip").num_timesteps >= STEPS
@@ -182,7 +194,7 @@ def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_
     grid = tmp_path / "grid.yml"
     grid.write_text(f"seeds: [2]\nsteps: {STEPS}\neval_every: {STEPS}\nruns:\n  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n"
                     "  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n    set: {no_such_hyperparameter: 1}\n")
-    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "sweep", str(grid), "--workers", "2", "--no-progress",
+    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "sweep", str(grid), "--workers", "1", "--no-progress",
                              "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert "done    sb3-dqn CartPole-v1 seed 2: greedy mean" in result.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rlzoo.cli.common import parse_set
+from rlzoo.cli.common import parse_set, positive_int
 from rlzoo.errors import RLZooError
 
 
@@ -21,7 +21,7 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument("grid", nargs="?", help="a YAML grid file (instead of --agents/--envs)")
     sweep.add_argument("--agents", nargs="+", default=[], metavar="AGENT", help="agent names (see rlzoo list)")
     sweep.add_argument("--envs", nargs="+", default=[], metavar="ENV", help="env ids")
-    sweep.add_argument("--seeds", type=int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
+    sweep.add_argument("--seeds", type=positive_int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
     sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)")
     sweep.add_argument(
         "--eval-every",

@@ -13,8 +13,8 @@ It sits above :func:`rlzoo.make_agent`, :func:`rlzoo.train`, :func:`rlzoo.evalua
 
 from __future__ import annotations
 
+from rlzoo.experiments.driver import SweepSummary, sweep
 from rlzoo.experiments.grid import RunSpec, load_grid, make_grid
 from rlzoo.experiments.report import report
-from rlzoo.experiments.driver import SweepSummary, sweep
 
 __all__ = ["RunSpec", "SweepSummary", "load_grid", "make_grid", "report", "sweep"]

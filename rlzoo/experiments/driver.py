@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from rlzoo.errors import RLZooError
 from rlzoo.experiments.grid import DEFAULT_SEEDS, RunSpec, load_grid, make_grid
-from rlzoo.experiments.run import RUNS_FOLDER, STAGING_PREFIX, RunOutcome, write_files
+from rlzoo.experiments.run import RUNS_FOLDER, RunOutcome, write_files
 from rlzoo.experiments.store import Store
+from rlzoo.files import sweep_leftovers
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def sweep(
     if grid is None:
         specs = make_grid(agents, envs, seeds, steps=steps, overrides=overrides)
     elif isinstance(grid, (str, os.PathLike)):
-        specs = load_grid(grid)
+        specs = load_grid(pathlib.Path(grid))
     else:
         specs = list(grid)
     executor: Executor
@@ -128,8 +129,7 @@ def run_grid(
     start = time.perf_counter()
     results_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive(results_dir), Store(results_dir) as store:
-        for stale in results_dir.glob(f"{STAGING_PREFIX}*"):  # runs killed while writing
-            shutil.rmtree(stale, ignore_errors=True)
+        sweep_leftovers(results_dir)  # staging folders of runs killed while writing
         store.add(specs)
         statuses = store.statuses()
         todo = [s for s in specs if not (statuses[s.run_id] == "done" and _folder(results_dir, s).is_dir())]

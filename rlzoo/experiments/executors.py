@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, limit_threads, perform
+from rlzoo.experiments.run import RunOutcome, limit_threads, perform, quiet_frameworks
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def _init_worker(driver_pid: int) -> None:
     A driver killed with SIGKILL cannot stop its workers; left alone they would finish
     their run and publish its folder under a rerun's feet.
     """
+    quiet_frameworks()
     limit_threads()
 
     def watch() -> None:
@@ -38,8 +39,45 @@ def _init_worker(driver_pid: int) -> None:
     threading.Thread(target=watch, name="rlzoo-driver-watch", daemon=True).start()
 
 
+def preload(runs: Sequence[tuple[str, str]]) -> int:
+    """A worker's start-up, done ahead of its first run: import each agent's backend and build one agent.
+
+    Building one agent per backend also pays the imports a backend only makes on first use
+    (torch loads some 800 modules, sympy among them, when its first network and optimiser
+    are built: about 2 s).
+
+    Parameters
+    ----------
+    runs:
+        ``(agent, env)`` pairs; one agent is built per distinct agent name, on its first env.
+
+    Returns
+    -------
+    int
+        This process's id (which worker did it).
+    """
+    from rlzoo.registry import make_agent
+
+    limit_threads()
+    first_env: dict[str, str] = {}
+    for agent, env in runs:
+        first_env.setdefault(agent, env)
+    for agent, env in first_env.items():
+        try:
+            make_agent(agent, env, seed=0)
+        except Exception:  # best effort: the run itself will report what is wrong
+            logger.debug("preloading %s on %s failed", agent, env, exc_info=True)
+        limit_threads()  # the backend may just have imported torch
+    return os.getpid()
+
+
 class LocalPool:
     """Runs on this machine, one per worker process.
+
+    Used as a context manager, the pool's workers stay up across :meth:`run` calls (and
+    :meth:`warm_up` can start them ahead): a worker's start-up (spawn, importing torch or
+    TensorFlow) is paid once per worker, not once per sweep. Without it, each :meth:`run`
+    starts its own workers and stops them at the end.
 
     Parameters
     ----------
@@ -51,6 +89,42 @@ class LocalPool:
         if workers is not None and workers <= 0:
             raise RLZooError(f"workers must be a positive number of processes, got {workers}")
         self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalPool:
+        self._pool = self._start(self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self, workers: int) -> ProcessPoolExecutor:
+        # spawn, not fork: keras-rl2 switches TensorFlow to graph mode process-wide, and a
+        # forked child would inherit whatever frameworks the driver had loaded.
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+
+    def warm_up(self, runs: Sequence[tuple[str, str]]) -> set[int]:
+        """Start the workers and import the agents' backends in them (inside ``with LocalPool(...)``).
+
+        Parameters
+        ----------
+        runs:
+            ``(agent, env)`` pairs the coming runs need (see :func:`preload`).
+
+        Returns
+        -------
+        set[int]
+            The process ids of the workers that did the imports (a worker started later
+            imports on its first run).
+        """
+        if self._pool is None:
+            raise RLZooError("warm_up needs a running pool: use it inside `with LocalPool(...) as pool:`")
+        # The executor spawns a worker per task submitted while none is idle: one task each.
+        futures = [self._pool.submit(preload, list(runs)) for _ in range(self.workers)]
+        return {future.result() for future in futures}
 
     def run(self, specs: Sequence[RunSpec], results_dir: pathlib.Path) -> Iterator[RunOutcome]:
         """Run every spec; yield each outcome as it finishes.
@@ -68,12 +142,10 @@ class LocalPool:
         """
         if not specs:
             return
-        # spawn, not fork: keras-rl2 switches TensorFlow to graph mode process-wide, and a
-        # forked child would inherit whatever frameworks the driver had loaded.
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(min(self.workers, len(specs)), mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
+        pool = self._pool or self._start(min(self.workers, len(specs)))
+        futures: dict[Future[RunOutcome], RunSpec] = {}
         try:
-            futures: dict[Future[RunOutcome], RunSpec] = {pool.submit(perform, spec, str(results_dir)): spec for spec in specs}
+            futures = {pool.submit(perform, spec, str(results_dir)): spec for spec in specs}
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -83,7 +155,11 @@ class LocalPool:
                     except Exception as exc:  # the worker process itself died (killed, out of memory)
                         yield RunOutcome(futures[future].run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is self._pool:
+                for future in futures:  # a sweep stopped early leaves the held pool idle
+                    future.cancel()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayCluster:

@@ -217,9 +217,8 @@ def _cell_table(
         estimate = per_cell[label, env]
         low, high = bounds[env]
         norm = f"{(estimate.point[0] - low) / (high - low):.2f}" if high is not None else "-"
-        lines.append(
-            f"| {env} | {label} | {len(cells[label, env].finals)} | {_fmt(estimate, 0)} | {_fmt(estimate, 1)} | {_fmt(estimate, 2)} | {norm} |"
-        )
+        iqm, mean, median = (_fmt(estimate, row) for row in range(3))
+        lines.append(f"| {env} | {label} | {len(cells[label, env].finals)} | {iqm} | {mean} | {median} | {norm} |")
     return "\n".join(lines)
 
 
@@ -459,7 +458,7 @@ def _pyplot() -> Any:
 def _colors(labels: list[str]) -> dict[str, Any]:
     import seaborn as sns
 
-    return dict(zip(labels, sns.color_palette("colorblind", len(labels))))
+    return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
 def _save_figure(figure: Any, path: pathlib.Path) -> pathlib.Path:

@@ -15,15 +15,14 @@ import sys
 import tempfile
 import time
 import traceback
-import uuid
-from typing import Any
 
 from rlzoo.experiments.grid import FINAL_EPISODES, RunSpec
+from rlzoo.files import current_umask, temporary_folder
 
 #: Where finished runs' folders live inside a results directory.
 RUNS_FOLDER = "runs"
-#: Prefix of staging folders inside a results directory; any left over is from a killed run.
-STAGING_PREFIX = ".staging-"
+#: Label of staging folders (:func:`rlzoo.files.temporary_folder`): ``.staging-<run_id>.rlzoo-<pid>-<hex>.tmp``.
+STAGING_LABEL = "staging-{run_id}"
 #: Environment variables that hold every framework to one intra-op (and inter-op) thread.
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -86,9 +85,23 @@ def limit_threads() -> None:
     frameworks are imported; torch, if already imported, is told directly.
     """
     os.environ.update(ONE_THREAD)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
+
+
+def quiet_frameworks() -> None:
+    """Keep TensorFlow's start-up lines (C++ and absl) out of the sweep's output.
+
+    Both must be set before TensorFlow is imported: ``TF_CPP_MIN_LOG_LEVEL`` is read once
+    by its C++ runtime, and absl's Python logger would otherwise print at WARNING level.
+    A level the user set in the environment is kept.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        from absl import logging as absl_logging
+    except ImportError:  # absl comes with TensorFlow: without it there is nothing to quiet
+        return
+    absl_logging.set_verbosity(absl_logging.ERROR)
 
 
 def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
@@ -110,10 +123,11 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     import rlzoo
     from rlzoo.reports import write_episodes_csv
 
+    quiet_frameworks()
     limit_threads()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
-    staging_parent = pathlib.Path(results_dir) if results_dir is not None else pathlib.Path(tempfile.gettempdir())
-    staging = staging_parent / f"{STAGING_PREFIX}{spec.run_id}.{uuid.uuid4().hex[:8]}"
+    # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
+    staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
         agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, **spec.hyperparams)
         limit_threads()  # the backend may just have imported torch
@@ -131,13 +145,13 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         outcome.eval_seconds = time.perf_counter() - clock
         agent.last_evaluation = result
         clock = time.perf_counter()
-        staging.mkdir(parents=True)
-        rlzoo.save(agent, staging / "agent.zip")
-        write_episodes_csv(agent.history, staging / "episodes.csv")
-        if results_dir is None:
-            outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
-        else:
-            publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
+        with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
+            rlzoo.save(agent, staging / "agent.zip")
+            write_episodes_csv(agent.history, staging / "episodes.csv")
+            if results_dir is None:
+                outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
+            else:
+                publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
         outcome.save_seconds = time.perf_counter() - clock
         outcome.status = "done"
         outcome.num_timesteps = int(agent.num_timesteps)
@@ -146,8 +160,6 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     outcome.finished = time.time()
     return outcome
 
@@ -163,6 +175,7 @@ def publish(staging: pathlib.Path, target: pathlib.Path) -> None:
         Its final place, ``runs/<run_id>``.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(staging, 0o777 & ~current_umask())  # staging folders are private (0700); the result follows the umask
     if target.exists():  # left by an unfinished earlier attempt: the index never marked it done
         shutil.rmtree(target)
     os.rename(staging, target)
@@ -180,11 +193,7 @@ def write_files(files: dict[str, bytes], results_dir: pathlib.Path, run_id: str)
     run_id:
         The run's id (its folder's name).
     """
-    staging = results_dir / f"{STAGING_PREFIX}{run_id}.{uuid.uuid4().hex[:8]}"
-    try:
-        staging.mkdir(parents=True)
+    with temporary_folder(results_dir, STAGING_LABEL.format(run_id=run_id)) as staging:
         for name, content in files.items():
             (staging / name).write_bytes(content)
         publish(staging, results_dir / RUNS_FOLDER / run_id)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

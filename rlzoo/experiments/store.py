@@ -119,7 +119,8 @@ class Store:
 
     def rows(self, status: str | None = None) -> list[dict[str, Any]]:
         """Rows as dicts (``overrides``, ``final_returns`` and ``curve`` decoded), optionally of one status."""
-        query, args = "SELECT * FROM runs", ()
+        query = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if status is not None:
             query, args = "SELECT * FROM runs WHERE status=?", (status,)
         result = []
