@@ -136,3 +136,28 @@ def test_keyboard_interrupt_reaches_the_caller_and_leaves_the_agent_consistent(t
     assert_same_weights(loaded, agent)
     rlzoo.train(agent, total_timesteps=100, eval_every=0)  # trains on from where it stopped
     assert agent.num_timesteps >= 400
+
+
+class _KillAt(Callback):
+    """Stands in for a kill -9: the process's state is lost, only the checkpoint on disk remains."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step(self, agent) -> bool:
+        if agent.num_timesteps >= self.step:
+            raise KeyboardInterrupt
+        return True
+
+
+def test_a_run_killed_after_a_checkpoint_resumes_into_the_normal_learning_band(tmp_path) -> None:
+    # The kerasrl2 recipe on CartPole-v0 for 3000 steps, greedy mean over 10 episodes:
+    #   uninterrupted (tests/test_kerasrl2.py), seeds 0-4: 120.1-200 (threshold 60 there);
+    #   killed at step 2000, resumed from the checkpoint at 1500, seeds 0-4: 182.8, 200.0, 152.1, 200.0, 166.6.
+    # The bar is half the worst of either and well above random play (about 22).
+    agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        rlzoo.train(agent, total_timesteps=3000, seed=0, eval_every=0, checkpoint_every=1500, checkpoint_dir=tmp_path, callbacks=[_KillAt(2000)])
+    resumed = resume(tmp_path)
+    assert resumed.num_timesteps == 3000
+    assert rlzoo.evaluate(resumed, n_episodes=10, seed=0).mean >= 60.0
