@@ -6,6 +6,7 @@ import pytest
 
 import rlzoo
 from rlzoo.callbacks import ProgressBar
+from rlzoo.errors import ArgumentError
 
 
 def test_progress_bar_ends_at_the_total_when_the_backend_overshoots() -> None:
@@ -45,5 +46,5 @@ def test_train_uses_one_torch_thread_unless_told_otherwise() -> None:
 
 
 def test_threads_below_one_are_refused() -> None:
-    with pytest.raises(ValueError, match="threads must be at least 1"):
+    with pytest.raises(ArgumentError, match=r"threads=int 0: must be an int >= 1"):
         rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=100, threads=0)
