@@ -16,11 +16,11 @@ import logging
 import os
 import sys
 import traceback
-import warnings
 from collections.abc import Sequence
 
 from rlzoo.cli import enjoy, evaluate, listing, record, report, sweep, train, tune
 from rlzoo.errors import RLZooError
+from rlzoo.quiet import quiet_frameworks
 
 COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy)
 
@@ -77,18 +77,3 @@ def _error(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
     except (BrokenPipeError, ValueError):
         pass
-
-
-def quiet_frameworks() -> None:
-    """Hide the frameworks' start-up chatter that says nothing about the user's run.
-
-    TensorFlow's C++ lines (CPU features, oneDNN, and an error-level ``failed call to
-    cuInit ... (303)`` on every CPU-only machine) obey ``TF_CPP_MIN_LOG_LEVEL``, read when
-    TensorFlow is imported: the backends import it later, so setting it here is in time.
-    Gymnasium's "out of date" warning for CartPole-v0 comes twice with colour codes; the
-    train command says it once in plain words instead. ``-v`` shows everything.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    for name in ("tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=r".*The environment .* is out of date")

@@ -17,7 +17,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, limit_threads, perform, quiet_frameworks
+from rlzoo.experiments.run import RunOutcome, limit_threads, perform
+from rlzoo.quiet import quiet_frameworks
 
 logger = logging.getLogger(__name__)
 

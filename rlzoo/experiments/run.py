@@ -18,6 +18,7 @@ import traceback
 
 from rlzoo.experiments.grid import FINAL_EPISODES, RunSpec
 from rlzoo.files import current_umask, temporary_folder
+from rlzoo.quiet import quiet_frameworks
 
 #: Where finished runs' folders live inside a results directory.
 RUNS_FOLDER = "runs"
@@ -87,21 +88,6 @@ def limit_threads() -> None:
     os.environ.update(ONE_THREAD)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-
-
-def quiet_frameworks() -> None:
-    """Keep TensorFlow's start-up lines (C++ and absl) out of the sweep's output.
-
-    Both must be set before TensorFlow is imported: ``TF_CPP_MIN_LOG_LEVEL`` is read once
-    by its C++ runtime, and absl's Python logger would otherwise print at WARNING level.
-    A level the user set in the environment is kept.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        from absl import logging as absl_logging
-    except ImportError:  # absl comes with TensorFlow: without it there is nothing to quiet
-        return
-    absl_logging.set_verbosity(absl_logging.ERROR)
 
 
 def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
