@@ -455,6 +455,13 @@ class SB3Agent(Agent):
             return int(action)
         return action
 
+    def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[Any]:
+        """One forward pass of the policy for every row (SB3's ``predict`` on a batch)."""
+        actions, _ = self.model.predict(np.asarray(observations), deterministic=deterministic)
+        if isinstance(self.model.action_space, gym.spaces.Discrete):
+            return [int(action) for action in actions]
+        return list(actions)
+
     def get_weights(self) -> dict[str, torch.Tensor]:
         return copy.deepcopy(self.model.policy.state_dict())
 

@@ -9,6 +9,7 @@ import pathlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
+import numpy as np
 
 from rlzoo.errors import CheckpointError, RLZooError
 
@@ -118,6 +119,27 @@ class Agent(abc.ABC):
     @abc.abstractmethod
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         """The action for one observation (greedy when ``deterministic``)."""
+
+    def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[Any]:
+        """The actions for a batch of observations, one per row (what :meth:`predict` gives for each).
+
+        :func:`rlzoo.evaluate` steps several copies of an env side by side and asks for all
+        their actions at once. This default calls :meth:`predict` per row; backends override
+        it with one forward pass of the network for the whole batch.
+
+        Parameters
+        ----------
+        observations:
+            Observations stacked along a new first axis.
+        deterministic:
+            Greedy actions (``True``) or the policy's sampled ones.
+
+        Returns
+        -------
+        list
+            One action per row, each as :meth:`predict` would return it.
+        """
+        return [self.predict(observation, deterministic=deterministic) for observation in observations]
 
     @abc.abstractmethod
     def get_weights(self) -> Any:

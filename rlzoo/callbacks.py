@@ -104,7 +104,7 @@ class EvalEvery(Callback):
     """Evaluates the greedy policy every ``every`` steps and keeps the best weights.
 
     Works like Stable-Baselines3's ``EvalCallback`` with a best-model path, for every
-    backend: evaluation runs on a separate env instance; the scores go to
+    backend: evaluation runs on separate env copies, their episodes side by side; the scores go to
     ``agent.history.evaluations`` and the log; at the end of training (after a final
     evaluation, if the last step was not one) the best-scoring weights are restored,
     the latest of equal scores winning, and ``agent.history.kept_timestep`` says whose.
@@ -137,7 +137,13 @@ class EvalEvery(Callback):
         self.best_timestep = -1
 
     def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
-        self.env = self.make_eval_env()
+        from rlzoo.evaluation import MAX_SIDE_BY_SIDE
+        from rlzoo.multiagent import is_parallel_env
+
+        # Copies kept for all of training, their episodes played side by side (see rlzoo.evaluate).
+        self.envs = [self.make_eval_env()]
+        if not is_parallel_env(self.envs[0]):
+            self.envs += [self.make_eval_env() for _ in range(min(self.episodes, MAX_SIDE_BY_SIDE) - 1)]
         self.next_eval = agent.num_timesteps + self.every
         self.last_eval = -1
 
@@ -149,9 +155,9 @@ class EvalEvery(Callback):
         return True
 
     def _evaluate(self, agent: Agent) -> None:
-        from rlzoo.evaluation import evaluate
+        from rlzoo.evaluation import play_episodes
 
-        result = evaluate(agent, self.env, self.episodes, seed=self.seed, deterministic=True)
+        result = play_episodes(agent, self.envs, self.episodes, seed=self.seed, deterministic=True)
         agent.history.evaluations.append((agent.num_timesteps, result.mean, result.std))
         self.last_eval = agent.num_timesteps
         logger.info(
@@ -173,4 +179,5 @@ class EvalEvery(Callback):
             agent.set_weights(self.best_weights)
         agent.history.kept_timestep = self.best_timestep
         logger.info("kept the weights from step %d (eval %.1f)", self.best_timestep, self.best_mean, extra={"rlzoo_event": "kept"})
-        self.env.close()
+        for env in self.envs:
+            env.close()

@@ -231,7 +231,8 @@ def _run(
             break
     for hook in hooks:
         if hook is evaluator and callback.stopped:
-            evaluator.env.close()  # stopped early: keep the weights trained so far, no final evaluation
+            for env in evaluator.envs:  # stopped early: keep the weights trained so far, no final evaluation
+                env.close()
         else:
             hook.on_training_end(agent)
     return agent

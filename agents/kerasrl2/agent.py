@@ -358,11 +358,25 @@ class KerasRL2DQN(Agent):
             return int(np.argmax(q_values))
         return int(self.dqn.policy.select_action(q_values=q_values))
 
+    def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[int]:
+        """The actions of every row from one forward pass of the Q-network."""
+        q_values = self.batch_q_values(observations)
+        if deterministic:
+            return [int(action) for action in np.argmax(q_values, axis=1)]
+        return [int(self.dqn.policy.select_action(q_values=row)) for row in q_values]
+
     def q_values(self, observation: Any) -> np.ndarray:
         """Q-values of one observation."""
         if self.fused is not None:
             return self.fused.q_values(observation)
         return self.dqn.compute_q_values([observation])
+
+    def batch_q_values(self, observations: np.ndarray) -> np.ndarray:
+        """Q-values of a batch of observations, one row each (keras-rl2's window of one frame)."""
+        batch = np.asarray(observations, dtype=np.float32)[:, None]
+        if self.fused is not None:
+            return self.fused.batch_q_values(batch)
+        return np.asarray(self.dqn.compute_batch_q_values(batch))
 
     def set_env(self, env: gym.Env) -> None:
         super().set_env(env)

@@ -94,6 +94,10 @@ class FusedDQNStep:
         """Q-values of one observation, from the model's current weights."""
         return self._q(np.asarray(observation, dtype=np.float32)[None, None])[0][0]
 
+    def batch_q_values(self, states: np.ndarray) -> np.ndarray:
+        """Q-values of a batch of states shaped ``(batch, 1, *observation_shape)``, one row each."""
+        return self._q(states)[0]
+
     def prefetched_q_values(self, observation: Any) -> np.ndarray | None:
         """The Q-values the last update returned, if it was given this same observation object."""
         return self._following_q if observation is self._following else None
