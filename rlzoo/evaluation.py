@@ -125,9 +125,9 @@ def evaluate(
         agent = load(agent)
     if env is not None and not isinstance(env, str):
         return play_episodes(agent, [env], n_episodes, seed=seed, deterministic=deterministic)
-    if env is None and agent.env_id is None:
-        raise ArgumentError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
     env_id, kwargs = (agent.env_id, agent.env_kwargs) if env is None else (env, {})
+    if env_id is None:
+        raise ArgumentError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
     envs = [make_env(env_id, **kwargs)]
     try:
         if not is_parallel_env(envs[0]):
@@ -138,9 +138,7 @@ def evaluate(
             copy.close()
 
 
-def play_episodes(
-    agent: Agent, envs: list[Any], n_episodes: int, *, seed: int | None = None, deterministic: bool = True
-) -> EvalResult:
+def play_episodes(agent: Agent, envs: list[Any], n_episodes: int, *, seed: int | None = None, deterministic: bool = True) -> EvalResult:
     """Play ``n_episodes`` episodes on copies of one env, side by side, without closing them.
 
     What :func:`evaluate` does once its arguments are checked; :class:`rlzoo.callbacks.EvalEvery`
