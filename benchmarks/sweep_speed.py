@@ -29,6 +29,7 @@ ratio are timed alternately (A B, then B A, ...) and each figure is the median o
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import pathlib
 import resource
@@ -314,7 +315,10 @@ def main() -> None:
         work = pathlib.Path(folder)
         if only & {"startup", "efficiency", "overhead"}:
             pool_figures(work, only, args.repeats, args.steps)
-        if "rlzoo3" in only:
+        if "rlzoo3" in only and importlib.util.find_spec("rl_zoo3") is None:
+            say("rl_zoo3 figure skipped: rl-zoo3 is not installed in this Python. It is not a dependency (it downgrades pillow): "
+                "copy the venv, pip install rl-zoo3==2.9.2 into the copy and run this script with the copy's python")
+        elif "rlzoo3" in only:
             against_rl_zoo3(work, args.zoo_steps)
         if "report" in only:
             report_time(work, args.repeats)
