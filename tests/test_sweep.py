@@ -72,6 +72,21 @@ def test_yaml_grid_with_an_unknown_key_names_the_valid_ones(tmp_path: pathlib.Pa
         load_grid(path)
 
 
+def test_a_preset_changes_the_run_id_and_a_grid_files_preset_path_is_relative_to_it(tmp_path: pathlib.Path) -> None:
+    plain = make_grid(["kerasrl2-dqn"], ["rlzoo/WindyCartPole-v0"], 1)[0]
+    recipe = make_grid(["kerasrl2-dqn"], ["rlzoo/WindyCartPole-v0"], 1, preset="recipe")[0]
+    assert recipe.preset == "recipe" and recipe.run_id != plain.run_id
+    (tmp_path / "mine.yml").write_text("rlzoo/WindyCartPole-v0: {train: {}, hyperparams: {}}\n")
+    (tmp_path / "grid.yml").write_text(
+        "seeds: 1\nruns:\n  - agents: [kerasrl2-dqn]\n    envs: [rlzoo/WindyCartPole-v0]\n    preset: mine.yml\n    label: mine\n"
+    )
+    (spec,) = load_grid(tmp_path / "grid.yml")
+    assert spec.preset == str(tmp_path / "mine.yml")
+    (tmp_path / "grid.yml").write_text("runs:\n  - agents: [kerasrl2-dqn]\n    envs: [CartPole-v1]\n    preset: missing.yml\n")
+    with pytest.raises(GridError, match=r"preset file .*missing.yml.* does not exist"):
+        load_grid(tmp_path / "grid.yml")
+
+
 # -- real sweeps -----------------------------------------------------------------------------
 
 CRASHING = RunSpec("sb3-dqn", "CartPole-v1", 1, STEPS, (("no_such_hyperparameter", 1),), eval_every=STEPS)
@@ -160,8 +175,27 @@ def _done_runs(index: pathlib.Path) -> dict[str, float]:
 
 def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_partial(tmp_path: pathlib.Path) -> None:
     out = tmp_path / "results"
-    command = [sys.executable, "-m", "rlzoo.cli", "sweep", "--agents", "sb3-dqn", "--envs", "CartPole-v1",
-               "--seeds", "3", "--steps", str(STEPS), "--eval-every", str(STEPS), "--workers", "1", "--no-progress", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "rlzoo.cli",
+        "sweep",
+        "--agents",
+        "sb3-dqn",
+        "--envs",
+        "CartPole-v1",
+        "--seeds",
+        "3",
+        "--steps",
+        str(STEPS),
+        "--eval-every",
+        str(STEPS),
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(out),
+    ]
     driver = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
@@ -192,20 +226,30 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
 
 def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_path: pathlib.Path) -> None:
     grid = tmp_path / "grid.yml"
-    grid.write_text(f"seeds: [2]\nsteps: {STEPS}\neval_every: {STEPS}\nruns:\n  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n"
-                    "  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n    set: {no_such_hyperparameter: 1}\n")
-    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "sweep", str(grid), "--workers", "1", "--no-progress",
-                             "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    grid.write_text(
+        f"seeds: [2]\nsteps: {STEPS}\neval_every: {STEPS}\nruns:\n  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n"
+        "  - agents: [sb3-dqn]\n    envs: [CartPole-v1]\n    set: {no_such_hyperparameter: 1}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "rlzoo.cli", "sweep", str(grid), "--workers", "1", "--no-progress", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 1
     assert "done    sb3-dqn CartPole-v1 seed 2: greedy mean" in result.stdout
-    assert "FAILED  sb3-dqn CartPole-v1 seed 2: rlzoo.errors.HyperparameterError: unknown hyperparameter 'no_such_hyperparameter'" in result.stdout
+    assert (
+        "FAILED  sb3-dqn CartPole-v1 seed 2: rlzoo.errors.HyperparameterError: unknown hyperparameter 'no_such_hyperparameter'"
+        in result.stdout
+    )
     assert "1 runs finished, 1 failed" in result.stdout
     assert "Traceback" not in result.stderr
 
 
 def test_cli_sweep_without_agents_or_grid_says_what_to_give(tmp_path: pathlib.Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "sweep", "--envs", "CartPole-v1", "--out", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "rlzoo.cli", "sweep", "--envs", "CartPole-v1", "--out", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("rlzoo: error: give --agents and --envs")
 
@@ -220,3 +264,19 @@ def test_import_rlzoo_leaves_the_experiment_layer_unloaded_until_rlzoo_sweep_is_
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["", "True True"]
+
+
+def test_runs_built_from_a_named_preset_use_its_hyperparameters(tmp_path: pathlib.Path) -> None:
+    env = "rlzoo/WindyCartPole-v0"  # tuned preset: [64, 64]; the recipe: 24-24
+    specs = [
+        *make_grid(["kerasrl2-dqn"], [env], [1], steps=STEPS, eval_every=STEPS, preset="recipe", label="recipe"),
+        *make_grid(["kerasrl2-dqn"], [env], [1], steps=STEPS, eval_every=STEPS),
+    ]
+    summary = sweep(grid=specs, out=tmp_path, workers=1)
+    assert summary.done == 2, summary
+    with Store(tmp_path) as store:
+        presets = {row["label"]: row["preset"] for row in store.rows("done")}
+    assert presets == {"recipe": "recipe", "kerasrl2-dqn": None}
+    recipe, tuned = (rlzoo.load(tmp_path / "runs" / s.run_id / "agent.zip") for s in specs)
+    assert [layer.units for layer in recipe.model.layers if hasattr(layer, "units")] == [24, 24, 2]
+    assert [layer.units for layer in tuned.model.layers if hasattr(layer, "units")] == [64, 64, 2]

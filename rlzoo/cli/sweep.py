@@ -31,6 +31,10 @@ def add_parser(commands: Any) -> None:
     sweep.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter in every run (repeatable)"
     )
+    sweep.add_argument(
+        "--preset",
+        help="build every agent from this preset YAML or preset name (recipe) instead of its own; with a grid file: replaces its presets",
+    )
     sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
     sweep.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
     sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
@@ -55,10 +59,18 @@ def run(args: argparse.Namespace) -> int:
         raise RLZooError("give --agents and --envs (for example --agents sb3-ppo sb3-dqn --envs CartPole-v1), or a YAML grid file")
     if args.grid is None:
         grid = make_grid(
-            args.agents, args.envs, args.seeds or DEFAULT_SEEDS, steps=args.steps, overrides=parse_set(args.set), eval_every=args.eval_every
+            args.agents,
+            args.envs,
+            args.seeds or DEFAULT_SEEDS,
+            steps=args.steps,
+            overrides=parse_set(args.set),
+            eval_every=args.eval_every,
+            preset=args.preset,
         )
     else:
-        grid = load_grid(args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set))
+        grid = load_grid(
+            args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set), preset=args.preset
+        )
     bar: Any = None
 
     def on_start(todo: int, skipped: int) -> None:

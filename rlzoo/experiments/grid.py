@@ -36,6 +36,9 @@ class RunSpec:
         preset's, else a tenth of the training steps.
     label:
         The name the report shows for this configuration (the agent's name unless overridden).
+    preset:
+        A preset name (``recipe``) or YAML file to build the agent from instead of its own
+        preset (what ``make_agent(preset=)`` takes); ``None`` for the agent's own.
     """
 
     agent: str
@@ -45,6 +48,7 @@ class RunSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     eval_every: int | None = None
     label: str = ""
+    preset: str | None = None
 
     @property
     def name(self) -> str:
@@ -55,7 +59,14 @@ class RunSpec:
     def run_id(self) -> str:
         """A stable id that names the run's folder and index row; differs whenever the run would differ."""
         base = f"{self.agent}__{self.env.replace('/', '-')}__seed{self.seed}"
-        config = {"steps": self.steps, "overrides": dict(self.overrides), "eval_every": self.eval_every, "label": self.label}
+        config: dict[str, Any] = {
+            "steps": self.steps,
+            "overrides": dict(self.overrides),
+            "eval_every": self.eval_every,
+            "label": self.label,
+        }
+        if self.preset is not None:  # only then, so that ids from before presets existed stay the same
+            config["preset"] = self.preset
         if config == {"steps": None, "overrides": {}, "eval_every": None, "label": ""}:
             return base
         digest = hashlib.sha1(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
@@ -76,6 +87,7 @@ def make_grid(
     overrides: Mapping[str, Any] | None = None,
     eval_every: int | None = None,
     label: str = "",
+    preset: str | None = None,
 ) -> list[RunSpec]:
     """Every (agent, env, seed) combination as :class:`RunSpec` records, in that order.
 
@@ -85,8 +97,9 @@ def make_grid(
         Agent names and env ids.
     seeds:
         A count ``N`` (seeds ``0..N-1``) or the seeds themselves.
-    steps, eval_every, label:
-        As on :class:`RunSpec`, shared by every run.
+    steps, eval_every, label, preset:
+        As on :class:`RunSpec`, shared by every run. A ``preset`` that names a file
+        (``.yml``/``.yaml``) must exist.
     overrides:
         Hyperparameters over each preset, shared by every run.
 
@@ -101,24 +114,40 @@ def make_grid(
         raise GridError("a grid needs at least one seed (seeds=N for seeds 0..N-1, or a list)")
     if steps is not None and steps <= 0:
         raise GridError(f"steps must be positive, got {steps}")
+    if preset is not None:
+        preset = _checked_preset(preset)
     pairs = tuple(sorted((overrides or {}).items()))
     try:
         json.dumps(dict(pairs))
     except TypeError as exc:
         raise GridError(f"overrides must be JSON values (numbers, strings, lists, dicts): {exc}") from None
-    return [RunSpec(agent, env, seed, steps, pairs, eval_every, label) for agent in agents for env in envs for seed in seed_list]
+    return [RunSpec(agent, env, seed, steps, pairs, eval_every, label, preset) for agent in agents for env in envs for seed in seed_list]
 
 
-_BLOCK_KEYS = {"agents", "envs", "seeds", "steps", "set", "eval_every", "label"}
+def _checked_preset(preset: Any) -> str:
+    """A preset name, or the absolute path of an existing preset file."""
+    if not isinstance(preset, str | pathlib.PurePath) or not str(preset):
+        raise GridError(f"preset must be a preset name (such as recipe) or a YAML file, got {preset!r}")
+    path = pathlib.Path(preset)
+    if path.suffix not in (".yml", ".yaml"):
+        return str(preset)
+    if not path.is_file():
+        raise GridError(f"preset file {str(path)!r} does not exist: give a YAML file such as rlzoo tune's best_preset.yml, or a name")
+    return str(path.resolve())
 
 
-def grid_from_mapping(data: Mapping[str, Any]) -> list[RunSpec]:
+_BLOCK_KEYS = {"agents", "envs", "seeds", "steps", "set", "eval_every", "label", "preset"}
+
+
+def grid_from_mapping(data: Mapping[str, Any], folder: pathlib.Path | None = None) -> list[RunSpec]:
     """The runs a YAML grid describes (see :func:`load_grid` for the format).
 
     Parameters
     ----------
     data:
         The parsed YAML document.
+    folder:
+        Where relative preset files are found (the grid file's folder); else the working directory.
 
     Returns
     -------
@@ -150,9 +179,17 @@ def grid_from_mapping(data: Mapping[str, Any]) -> list[RunSpec]:
             overrides=merged.get("set") or {},
             eval_every=merged.get("eval_every"),
             label=merged.get("label", ""),
+            preset=_relative_to(merged.get("preset"), folder),
         ):
             specs.setdefault(spec.run_id, spec)
     return list(specs.values())
+
+
+def _relative_to(preset: Any, folder: pathlib.Path | None) -> Any:
+    """A relative preset file's path from ``folder``; anything else as it is."""
+    if folder is None or not isinstance(preset, str) or pathlib.Path(preset).suffix not in (".yml", ".yaml"):
+        return preset
+    return str(folder / preset)
 
 
 def load_grid(
@@ -162,6 +199,7 @@ def load_grid(
     steps: int | None = None,
     eval_every: int | None = None,
     overrides: Mapping[str, Any] | None = None,
+    preset: str | None = None,
 ) -> list[RunSpec]:
     """Read a grid from YAML.
 
@@ -176,13 +214,14 @@ def load_grid(
             steps: 50000     # optional: training steps (default: the preset's)
             set: {n_steps: 64}   # optional hyperparameter overrides
             label: ppo-64    # optional: the report's name for this configuration
+            preset: recipe   # optional: a preset name or file (relative to this file) instead of the agent's own
             eval_every: 5000 # optional: steps between learning-curve evaluations
 
     Parameters
     ----------
     path:
         The YAML file.
-    seeds, steps, eval_every:
+    seeds, steps, eval_every, preset:
         When given, they replace every block's (a quick trial of a big grid: ``seeds=2, steps=500``).
     overrides:
         Hyperparameters added to every block's ``set``.
@@ -200,7 +239,13 @@ def load_grid(
         raise GridError(f"cannot read the grid file {str(file)!r}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise GridError(f"the grid file {str(file)!r} is not valid YAML: {exc}") from None
-    replace = {key: value for key, value in (("seeds", seeds), ("steps", steps), ("eval_every", eval_every)) if value is not None}
+    given = (
+        ("seeds", seeds),
+        ("steps", steps),
+        ("eval_every", eval_every),
+        ("preset", None if preset is None else _checked_preset(preset)),
+    )
+    replace = {key: value for key, value in given if value is not None}
     if isinstance(data, dict) and (replace or overrides):
         blocks = data.get("runs")
         for block in [data, *(blocks if isinstance(blocks, list) else [])]:
@@ -209,6 +254,6 @@ def load_grid(
                 if overrides:
                     block["set"] = {**(block.get("set") or {}), **overrides}
     try:
-        return grid_from_mapping(data)
+        return grid_from_mapping(data, file.parent)
     except GridError as exc:
         raise GridError(f"{file}: {exc}") from None

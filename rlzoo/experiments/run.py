@@ -115,7 +115,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
     staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
-        agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, **spec.hyperparams)
+        agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         limit_threads()  # the backend may just have imported torch
         total = spec.steps or agent.train_defaults.get("total_timesteps")
         if not total:

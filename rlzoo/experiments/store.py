@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS runs (
     steps INTEGER,
     overrides TEXT NOT NULL,
     eval_every INTEGER,
+    preset TEXT,
     status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed')),
     error TEXT,
     started REAL,
@@ -61,6 +62,9 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         with self._db:
             self._db.execute(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
+            if "preset" not in columns:  # an index written before runs could name a preset
+                self._db.execute("ALTER TABLE runs ADD COLUMN preset TEXT")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -75,12 +79,13 @@ class Store:
     def add(self, specs: Iterable[RunSpec]) -> None:
         """Add runs as ``pending``; runs already in the index keep their row."""
         rows = [
-            (s.run_id, s.name, s.agent, s.env, s.seed, s.steps, json.dumps(dict(s.overrides), sort_keys=True), s.eval_every) for s in specs
+            (s.run_id, s.name, s.agent, s.env, s.seed, s.steps, json.dumps(dict(s.overrides), sort_keys=True), s.eval_every, s.preset)
+            for s in specs
         ]
         with self._db:
             self._db.executemany(
-                "INSERT OR IGNORE INTO runs (run_id, label, agent, env, seed, steps, overrides, eval_every, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                "INSERT OR IGNORE INTO runs (run_id, label, agent, env, seed, steps, overrides, eval_every, preset, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
                 rows,
             )
 
