@@ -33,14 +33,20 @@ lint: install
 	$(BIN)/ruff format --check rlzoo envs agents
 	$(BIN)/mypy rlzoo envs agents
 
-# The README's results: ~190 runs (10 seeds each), about 70 minutes of a 2-core machine.
+# The README's results: 220 runs (10 seeds each) of benchmarks/grid.yml, then one report per
+# group of agents that ran the same envs (an aggregate across envs needs every agent on every env).
 # Resumable: rerun it after an interruption. BENCH_ARGS passes flags through (--steps, --workers...).
-# A quick trial: make bench BENCH_ARGS="--seeds 2 --steps 500" BENCH_OUT=runs/bench-trial BENCH_REPORT=runs/bench-trial/report
+# A quick trial: make bench BENCH_ARGS="--seeds 1 --steps 500" BENCH_OUT=runs/bench-trial BENCH_REPORT=runs/bench-trial/report
 BENCH_OUT ?= runs/bench
 BENCH_REPORT ?= benchmarks/results
+VARIANTS := rlzoo/NoisyCartPole-v0 rlzoo/HiddenVelocityCartPole-v0 rlzoo/RandomPhysicsCartPole-v0 rlzoo/SwingUpCartPole-v0 rlzoo/WindyCartPole-v0
+TUNED := rlzoo/NoisyCartPole-v0 rlzoo/RandomPhysicsCartPole-v0 rlzoo/WindyCartPole-v0
 bench: install
 	$(BIN)/rlzoo sweep benchmarks/grid.yml --out $(BENCH_OUT) $(BENCH_ARGS)
-	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)
+	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/cartpole --agents kerasrl2-dqn sb3-dqn sb3-ppo --envs CartPole-v0 CartPole-v1
+	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/variants --agents kerasrl2-dqn sb3-ppo \
+		--envs $(VARIANTS) rlzoo/ContinuousCartPole-v0 rlzoo/SpringCarts-v0
+	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/tuning --agents "kerasrl2-dqn (recipe)" kerasrl2-dqn --envs $(TUNED)
 
 # The sweep's and report's speed targets, as ratios timed in one run (about 10 minutes on an idle
 # 2-core machine). SPEED_ARGS passes flags through, e.g. SPEED_ARGS="--only report --repeats 3".

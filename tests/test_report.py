@@ -149,3 +149,19 @@ def test_cli_report_on_a_directory_without_results_says_so(tmp_path: pathlib.Pat
     result = subprocess.run([sys.executable, "-m", "rlzoo.cli", "report", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip() == f"rlzoo: error: '{tmp_path}' has no index.sqlite: give a directory written by `rlzoo sweep --out DIR`"
+
+
+def test_report_of_chosen_agents_and_envs_covers_only_them(results: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    chosen = report(results, tmp_path, reps=REPS, agents=["sb3-ppo"], envs=["CartPole-v1"])
+
+    with (tmp_path / "runs.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == SEEDS and {(r["label"], r["env"]) for r in rows} == {("sb3-ppo", "CartPole-v1")}
+    assert "sb3-dqn" not in chosen.table and "CartPole-v0" not in chosen.table
+
+
+def test_report_of_an_agent_that_did_not_run_names_those_that_did(results: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    from rlzoo.errors import RLZooError
+
+    with pytest.raises(RLZooError, match=r"agents \['kerasrl2-dqn'\]: not among the sweep.s agents; they are sb3-dqn, sb3-ppo"):
+        report(results, tmp_path, reps=REPS, agents=["kerasrl2-dqn"])

@@ -280,3 +280,14 @@ def test_runs_built_from_a_named_preset_use_its_hyperparameters(tmp_path: pathli
     recipe, tuned = (rlzoo.load(tmp_path / "runs" / s.run_id / "agent.zip") for s in specs)
     assert [layer.units for layer in recipe.model.layers if hasattr(layer, "units")] == [24, 24, 2]
     assert [layer.units for layer in tuned.model.layers if hasattr(layer, "units")] == [64, 64, 2]
+
+
+def test_every_run_of_the_benchmark_grid_has_a_preset_with_its_steps() -> None:
+    from rlzoo.presets import find_preset
+    from rlzoo.registry import get_agent
+
+    grid = load_grid(pathlib.Path(__file__).parent.parent / "benchmarks" / "grid.yml")
+
+    assert len(grid) == 220
+    for spec in grid:  # a run without steps would fail after make bench had spent an hour
+        assert find_preset(get_agent(spec.agent), spec.env, spec.preset).train.get("total_timesteps"), spec

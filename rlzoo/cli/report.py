@@ -18,13 +18,15 @@ def add_parser(commands: Any) -> None:
     report.add_argument("results", help="a results directory written by rlzoo sweep")
     report.add_argument("--out", help="where to write the report (default RESULTS/report)")
     report.add_argument("--reps", type=int, default=2000, help="bootstrap resamples per estimate (default 2000)")
+    report.add_argument("--agents", nargs="+", metavar="AGENT", help="report only these agents (or grid labels)")
+    report.add_argument("--envs", nargs="+", metavar="ENV", help="report only these envs")
     report.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from rlzoo.experiments import report
 
-    result = report(args.results, args.out, reps=args.reps)
+    result = report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs)
     print(result.table)
     print(f"wrote {', '.join(str(path) for path in result.files)}")
     return 0

@@ -56,7 +56,14 @@ class _Cell:
     curves: list[list[tuple[int, float, float]]] = dataclasses.field(default_factory=list)
 
 
-def report(results_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *, reps: int = stats.DEFAULT_REPS) -> Report:
+def report(
+    results_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    reps: int = stats.DEFAULT_REPS,
+    agents: Sequence[str] | None = None,
+    envs: Sequence[str] | None = None,
+) -> Report:
     """Write the statistics of a sweep's finished runs: ``report.md``, PNGs and CSVs.
 
     - per (agent, env): IQM, mean and median of the final greedy scores across seeds, each
@@ -75,6 +82,11 @@ def report(results_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         Where to write; default ``RESULTS_DIR/report``.
     reps:
         Bootstrap resamples per estimate (seeded: the same results give the same report).
+    agents, envs:
+        Report only these agents (their report names: the grid's ``label`` where it gave
+        one) and envs; ``None`` for all. The aggregate across envs only covers envs every
+        reported agent ran, so a grid whose agents ran different envs reads best as one
+        report per group.
 
     Returns
     -------
@@ -85,6 +97,7 @@ def report(results_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
         raise RLZooError(f"{str(results)!r} has no {INDEX_FILE}: give a directory written by `rlzoo sweep --out DIR`")
     with Store(results) as store:
         rows = store.rows()
+    rows = _selected(_selected(rows, "agents", "label", agents), "envs", "env", envs)
     done = [row for row in rows if row["status"] == "done"]
     if not done:
         raise RLZooError(f"{str(results)!r} has no finished run yet ({len(rows)} in the index): run `rlzoo sweep` first")
@@ -127,6 +140,17 @@ def report(results_dir: str | os.PathLike[str], out: str | os.PathLike[str] | No
 
 
 # -- data ------------------------------------------------------------------------------------
+
+
+def _selected(rows: list[dict[str, Any]], what: str, column: str, wanted: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The rows whose ``column`` is one of ``wanted`` (all rows for ``None``); names no row has are an error."""
+    if wanted is None:
+        return rows
+    present = sorted({row[column] for row in rows})
+    unknown = [name for name in wanted if name not in present]
+    if unknown or not wanted:
+        raise RLZooError(f"{what} {unknown or list(wanted)}: not among the sweep's {what}; they are {', '.join(present)}")
+    return [row for row in rows if row[column] in wanted]
 
 
 def _equal_runs(finals: Sequence[Sequence[float]]) -> int:
@@ -190,12 +214,23 @@ def _header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[s
         f"Results: `{results}`; {len(done)} finished runs, {len(failed)} failed, {unfinished} not run yet. "
         f"Run time {run_time / 3600:.2f} h in all, {span / 3600:.2f} h from the first start to the last finish "
         f"(wall time of an uninterrupted sweep). Report written {datetime.datetime.now():%Y-%m-%d %H:%M} by `rlzoo report` "
-        f"on {platform.node() or 'a machine'} ({os.cpu_count()} CPUs, {platform.platform(terse=True)}).",
+        f"on {platform.node() or 'a machine'} ({os.cpu_count()} CPUs{_cpu_model()}, {platform.platform(terse=True)}).",
         "",
         "Every score is a run's final greedy evaluation: the mean return over 100 episodes. Intervals are 95% "
         "stratified bootstrap confidence intervals over seeds (rliable, fixed bootstrap seed).",
         "",
     ]
+
+
+def _cpu_model() -> str:
+    """``", <model name>"`` from ``/proc/cpuinfo`` where there is one, else ``""``."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return ", " + line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def _cell_table_note() -> str:
@@ -426,7 +461,7 @@ def _write_runs_csv(path: pathlib.Path, done: list[dict[str, Any]]) -> pathlib.P
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(
-        ["run_id", "agent", "label", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"]
+        ["run_id", "agent", "label", "preset", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"]
     )
     for row in done:
         writer.writerow(
@@ -434,6 +469,7 @@ def _write_runs_csv(path: pathlib.Path, done: list[dict[str, Any]]) -> pathlib.P
                 row["run_id"],
                 row["agent"],
                 row["label"],
+                row.get("preset") or "",
                 row["env"],
                 row["seed"],
                 row["num_timesteps"],
