@@ -291,3 +291,11 @@ def test_every_run_of_the_benchmark_grid_has_a_preset_with_its_steps() -> None:
     assert len(grid) == 220
     for spec in grid:  # a run without steps would fail after make bench had spent an hour
         assert find_preset(get_agent(spec.agent), spec.env, spec.preset).train.get("total_timesteps"), spec
+
+
+def test_a_preset_that_names_nothing_is_refused_before_any_run(tmp_path: pathlib.Path) -> None:
+    from rlzoo.errors import RLZooError
+
+    with pytest.raises(RLZooError, match=r"no preset named 'nosuch'.*valid names are recipe"):
+        sweep(grid=make_grid(["kerasrl2-dqn"], ["CartPole-v1"], 1, preset="nosuch"), out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -60,6 +60,7 @@ def sweep(
     *,
     steps: int | None = None,
     overrides: dict[str, Any] | None = None,
+    preset: str | None = None,
     grid: str | os.PathLike[str] | Sequence[RunSpec] | None = None,
     out: str | os.PathLike[str] = "runs/sweep",
     workers: int | None = None,
@@ -77,7 +78,7 @@ def sweep(
 
     Parameters
     ----------
-    agents, envs, seeds, steps, overrides:
+    agents, envs, seeds, steps, overrides, preset:
         The grid (see :func:`rlzoo.experiments.grid.make_grid`), unless ``grid`` is given.
     grid:
         A YAML grid file (see :func:`rlzoo.experiments.grid.load_grid`) or :class:`RunSpec` records.
@@ -100,11 +101,12 @@ def sweep(
     SweepSummary
     """
     if grid is None:
-        specs = make_grid(agents, envs, seeds, steps=steps, overrides=overrides)
+        specs = make_grid(agents, envs, seeds, steps=steps, overrides=overrides, preset=preset)
     elif isinstance(grid, (str, os.PathLike)):
         specs = load_grid(pathlib.Path(grid))
     else:
         specs = list(grid)
+    check_presets(specs)
     executor: Executor
     if ray:
         from rlzoo.experiments.executors import RayCluster
@@ -115,6 +117,35 @@ def sweep(
 
         executor = LocalPool(workers)
     return run_grid(specs, pathlib.Path(out), executor, progress=progress, on_start=on_start)
+
+
+def check_presets(specs: Sequence[RunSpec]) -> None:
+    """Refuse, before any run starts, a preset that names no file or lacks one of its runs' envs.
+
+    Only runs that name a preset are checked (their backends are imported here to find the
+    named files); a backend this machine lacks is left to the workers (a Ray cluster's may
+    have it).
+
+    Parameters
+    ----------
+    specs:
+        The grid's runs.
+
+    Raises
+    ------
+    RLZooError
+        Naming the preset, and what would be right.
+    """
+    from rlzoo.errors import MissingDependencyError
+    from rlzoo.presets import find_preset
+    from rlzoo.registry import get_agent
+
+    for agent, env, preset in sorted({(s.agent, s.env, s.preset) for s in specs if s.preset is not None}):
+        try:
+            factory = get_agent(agent)
+        except MissingDependencyError:
+            continue
+        find_preset(factory, env, preset)
 
 
 def run_grid(
