@@ -88,11 +88,12 @@ def alternate(sides: dict[str, Callable[[int], Timing]], repeats: int) -> dict[s
 def plain_loop(specs: Sequence[object], folder: str) -> Timing:
     """The sweep's per-run work without the sweep, timed inside a warm worker."""
     import rlzoo
-    from rlzoo.experiments.run import limit_threads, quiet_frameworks
+    from rlzoo.experiments.run import quiet_frameworks
     from rlzoo.reports import write_episodes_csv
+    from rlzoo.threads import one_thread_per_worker
 
     quiet_frameworks()
-    limit_threads()
+    one_thread_per_worker()
     start, cpu = time.perf_counter(), time.process_time()
     for spec in specs:
         agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, **spec.hyperparams)

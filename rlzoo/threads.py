@@ -19,6 +19,15 @@ logger = logging.getLogger(__name__)
 #: The count rlzoo applies to frameworks it loads later (``None``: leave the framework's default).
 _requested: int | None = 1
 
+#: What holds a worker process's numeric libraries to one thread each: read when they load.
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
+
 
 def set_threads(count: int | None) -> None:
     """Use ``count`` intra-op threads in torch and TensorFlow (``None``: leave them as they are).
@@ -48,6 +57,18 @@ def set_threads(count: int | None) -> None:
         apply_to_torch()
     if "tensorflow" in sys.modules:
         apply_to_tensorflow()
+
+
+def one_thread_per_worker() -> None:
+    """Hold this worker process to one thread in every numeric library, loaded now or later.
+
+    For processes that share the cores with others (sweep and tuning workers, one per CPU):
+    frameworks that each start a thread per core would oversubscribe the machine. The
+    variables must be set before the libraries load; torch and TensorFlow, if already
+    loaded, are told through their own APIs (:func:`set_threads`).
+    """
+    os.environ.update(ONE_THREAD)
+    set_threads(1)
 
 
 def requested_threads() -> int | None:

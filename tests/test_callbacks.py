@@ -1,5 +1,6 @@
 """Training hooks: the progress bar's count, the kept weights, the thread default."""
 
+import os
 import types
 
 import pytest
@@ -48,3 +49,17 @@ def test_train_uses_one_torch_thread_unless_told_otherwise() -> None:
 def test_threads_below_one_are_refused() -> None:
     with pytest.raises(ArgumentError, match=r"threads=int 0: must be an int >= 1"):
         rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=100, threads=0)
+
+
+def test_a_worker_process_holds_every_library_to_one_thread() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, rlzoo.threads as t; t.one_thread_per_worker(); import torch, numpy; "
+        "print(torch.get_num_threads(), os.environ['OMP_NUM_THREADS'], os.environ['TF_NUM_INTEROP_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}  # the machine's defaults
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+
+    assert out == ["1", "1", "1"]

@@ -17,8 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, limit_threads, perform
+from rlzoo.experiments.run import RunOutcome, perform
 from rlzoo.quiet import quiet_frameworks
+from rlzoo.threads import one_thread_per_worker
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _init_worker(driver_pid: int) -> None:
     their run and publish its folder under a rerun's feet.
     """
     quiet_frameworks()
-    limit_threads()
+    one_thread_per_worker()
 
     def watch() -> None:
         while os.getppid() == driver_pid:
@@ -59,7 +60,7 @@ def preload(runs: Sequence[tuple[str, str]]) -> int:
     """
     from rlzoo.registry import make_agent
 
-    limit_threads()
+    one_thread_per_worker()
     first_env: dict[str, str] = {}
     for agent, env in runs:
         first_env.setdefault(agent, env)
@@ -68,7 +69,7 @@ def preload(runs: Sequence[tuple[str, str]]) -> int:
             make_agent(agent, env, seed=0)
         except Exception:  # best effort: the run itself will report what is wrong
             logger.debug("preloading %s on %s failed", agent, env, exc_info=True)
-        limit_threads()  # the backend may just have imported torch
+        one_thread_per_worker()  # the backend may just have imported torch
     return os.getpid()
 
 

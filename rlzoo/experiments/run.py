@@ -11,7 +11,6 @@ import dataclasses
 import os
 import pathlib
 import shutil
-import sys
 import tempfile
 import time
 import traceback
@@ -19,19 +18,12 @@ import traceback
 from rlzoo.experiments.grid import FINAL_EPISODES, RunSpec
 from rlzoo.files import current_umask, temporary_folder
 from rlzoo.quiet import quiet_frameworks
+from rlzoo.threads import one_thread_per_worker
 
 #: Where finished runs' folders live inside a results directory.
 RUNS_FOLDER = "runs"
 #: Label of staging folders (:func:`rlzoo.files.temporary_folder`): ``.staging-<run_id>.rlzoo-<pid>-<hex>.tmp``.
 STAGING_LABEL = "staging-{run_id}"
-#: Environment variables that hold every framework to one intra-op (and inter-op) thread.
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "TF_NUM_INTRAOP_THREADS": "1",
-    "TF_NUM_INTEROP_THREADS": "1",
-}
 
 
 @dataclasses.dataclass
@@ -77,19 +69,6 @@ class RunOutcome:
     files: dict[str, bytes] | None = None
 
 
-def limit_threads() -> None:
-    """Hold torch and TensorFlow to one intra-op thread in this process.
-
-    A worker runs one run per CPU: frameworks that each start a thread per core would
-    oversubscribe the machine (a 3000-step sb3-dqn run took 43-46 s with default threads on
-    a loaded 2-core machine, 6-10 s with one). The variables must be set before the
-    frameworks are imported; torch, if already imported, is told directly.
-    """
-    os.environ.update(ONE_THREAD)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-
-
 def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     """Carry out one run; never raises for a failing run (it comes back as ``status="failed"``).
 
@@ -110,13 +89,13 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     from rlzoo.reports import write_episodes_csv
 
     quiet_frameworks()
-    limit_threads()
+    one_thread_per_worker()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
     # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
     staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
         agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
-        limit_threads()  # the backend may just have imported torch
+        one_thread_per_worker()  # the backend may just have imported torch
         total = spec.steps or agent.train_defaults.get("total_timesteps")
         if not total:
             raise ValueError(f"agent {spec.agent!r} has no preset for env {spec.env!r}: give the sweep steps")

@@ -26,6 +26,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.threads import one_thread_per_worker
 from rlzoo.tuning.objective import TrialFailed, TrialSettings, resolve_budget, run_trial
 
 if TYPE_CHECKING:
@@ -213,30 +214,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def limit_threads() -> None:
-    """One intra-op thread per framework in this process; call before any backend is imported.
-
-    torch and NumPy's BLAS take OMP_NUM_THREADS at import; TensorFlow reads its own two.
-    """
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        os.environ[name] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _one_thread_in_loaded_frameworks() -> None:
-    # The environment variables of limit_threads are what TensorFlow's graph-mode sessions
-    # read; these calls say the same to the frameworks' own APIs, once they are imported.
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-    if "tensorflow" in sys.modules:
-        threading = sys.modules["tensorflow"].config.threading
-        try:
-            threading.set_intra_op_parallelism_threads(1)
-            threading.set_inter_op_parallelism_threads(1)
-        except RuntimeError:  # already initialised: the environment variables applied
-            pass
-
-
 def _die_with_parent() -> None:
     # A worker whose `rlzoo tune` was killed would otherwise finish its trial as an orphan.
     if sys.platform.startswith("linux"):
@@ -262,7 +239,8 @@ def work(config: StudyConfig, settings: TrialSettings, n_trials: int | None, tim
     index:
         The worker's index (offsets the sampler's seed).
     """
-    limit_threads()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    one_thread_per_worker()
     _die_with_parent()
     try:
         _optimize(config, settings, n_trials, timeout, index)
@@ -276,7 +254,7 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     # Optuna logs a failed trial's traceback; the storage keeps each failure and the summary counts them.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     settings = resolve_budget(settings)  # imports the agent's backend
-    _one_thread_in_loaded_frameworks()
+    one_thread_per_worker()  # told through the frameworks' own APIs now that they are loaded
     evaluations = max(int(settings.steps or 1) // int(settings.eval_every or 1), 1)
     study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), evaluations_per_seed=evaluations)
     fail_dead_trials(study)
