@@ -33,8 +33,9 @@ lint: install
 	$(BIN)/ruff format --check rlzoo envs agents
 	$(BIN)/mypy rlzoo envs agents
 
-# The README's results: 220 runs (10 seeds each) of benchmarks/grid.yml, then one report per
-# group of agents that ran the same envs (an aggregate across envs needs every agent on every env).
+# The README's results: 220 runs (10 seeds each) of benchmarks/grid.yml (79 minutes on an idle
+# 2-core machine), then one report per group of agents that ran the same envs (an aggregate
+# across envs needs every agent on every env).
 # Resumable: rerun it after an interruption. BENCH_ARGS passes flags through (--steps, --workers...).
 # A quick trial: make bench BENCH_ARGS="--seeds 1 --steps 500" BENCH_OUT=runs/bench-trial BENCH_REPORT=runs/bench-trial/report
 BENCH_OUT ?= runs/bench
