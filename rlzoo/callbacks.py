@@ -137,13 +137,9 @@ class EvalEvery(Callback):
         self.best_timestep = -1
 
     def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
-        from rlzoo.evaluation import MAX_SIDE_BY_SIDE
-        from rlzoo.multiagent import is_parallel_env
+        from rlzoo.evaluation import env_copies
 
-        # Copies kept for all of training, their episodes played side by side (see rlzoo.evaluate).
-        self.envs = [self.make_eval_env()]
-        if not is_parallel_env(self.envs[0]):
-            self.envs += [self.make_eval_env() for _ in range(min(self.episodes, MAX_SIDE_BY_SIDE) - 1)]
+        self.envs = env_copies(self.make_eval_env, self.episodes)  # kept for all of training
         self.next_eval = agent.num_timesteps + self.every
         self.last_eval = -1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -111,7 +112,6 @@ def evaluate(
     from rlzoo import checks
     from rlzoo.agent import Agent
     from rlzoo.errors import ArgumentError
-    from rlzoo.multiagent import is_parallel_env
     from rlzoo.registry import check_seed, make_env
 
     problem = checks.integer(1)(n_episodes)
@@ -128,14 +128,41 @@ def evaluate(
     env_id, kwargs = (agent.env_id, agent.env_kwargs) if env is None else (env, {})
     if env_id is None:
         raise ArgumentError("this agent's env is not registered, so it cannot be rebuilt: pass env=")
-    envs = [make_env(env_id, **kwargs)]
+    envs = env_copies(lambda: make_env(env_id, **kwargs), n_episodes)
     try:
-        if not is_parallel_env(envs[0]):
-            envs += [make_env(env_id, **kwargs) for _ in range(min(n_episodes, MAX_SIDE_BY_SIDE) - 1)]
         return play_episodes(agent, envs, n_episodes, seed=seed, deterministic=deterministic)
     finally:
         for copy in envs:
             copy.close()
+
+
+def env_copies(make: Callable[[], Any], n_episodes: int) -> list[Any]:
+    """The copies of an env that :func:`play_episodes` plays ``n_episodes`` on.
+
+    Parameters
+    ----------
+    make:
+        Builds one copy.
+    n_episodes:
+        Episodes to play: one copy each, up to :data:`MAX_SIDE_BY_SIDE`. A PettingZoo
+        parallel env gets one copy (its agents already share each forward pass).
+
+    Returns
+    -------
+    list
+        The copies (all closed again if building one fails).
+    """
+    from rlzoo.multiagent import is_parallel_env
+
+    envs = [make()]
+    try:
+        if not is_parallel_env(envs[0]):
+            envs += [make() for _ in range(min(n_episodes, MAX_SIDE_BY_SIDE) - 1)]
+    except BaseException:
+        for copy in envs:
+            copy.close()
+        raise
+    return envs
 
 
 def play_episodes(agent: Agent, envs: list[Any], n_episodes: int, *, seed: int | None = None, deterministic: bool = True) -> EvalResult:
