@@ -173,6 +173,11 @@ def _done_runs(index: pathlib.Path) -> dict[str, float]:
         db.close()
 
 
+# Long enough (about 2 s a run) that the kill lands between the first run and the last: at
+# STEPS a warm worker finishes a run in a fraction of a second, all three between two polls.
+KILLED_STEPS = 3000
+
+
 def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_partial(tmp_path: pathlib.Path) -> None:
     out = tmp_path / "results"
     command = [
@@ -187,9 +192,9 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
         "--seeds",
         "3",
         "--steps",
-        str(STEPS),
+        str(KILLED_STEPS),
         "--eval-every",
-        str(STEPS),
+        str(KILLED_STEPS),
         "--workers",
         "1",
         "--no-progress",
@@ -200,7 +205,7 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
     try:
         deadline = time.monotonic() + 240
         while not _done_runs(out / INDEX_FILE) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
         os.kill(driver.pid, signal.SIGKILL)  # while the next run trains or writes
     finally:
         driver.kill()
@@ -221,7 +226,7 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
     assert not list(out.glob(".*.tmp"))  # no staging folder left
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(after)
     for run in after:
-        assert rlzoo.load(out / "runs" / run / "agent.zip").num_timesteps >= STEPS
+        assert rlzoo.load(out / "runs" / run / "agent.zip").num_timesteps >= KILLED_STEPS
 
 
 def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_path: pathlib.Path) -> None:
