@@ -58,6 +58,23 @@ non_negative_int = int_at_least(0)
 seed_int = int_at_least(0, MAX_SEED)
 
 
+def add_saved_agent_arguments(parser: argparse.ArgumentParser, episodes: int, episodes_help: str, seed_help: str) -> None:
+    """The arguments every command on a saved agent takes: the file, ``--episodes`` and ``--seed``.
+
+    Parameters
+    ----------
+    parser:
+        The subcommand's parser.
+    episodes:
+        The default episode count.
+    episodes_help, seed_help:
+        What the two options mean for this command (the defaults are appended).
+    """
+    parser.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
+    parser.add_argument("--episodes", type=positive_int, default=episodes, help=f"{episodes_help} (default {episodes})")
+    parser.add_argument("--seed", type=seed_int, default=0, help=f"{seed_help}, 0 to 2**32-1 (default 0)")
+
+
 def non_empty(text: str) -> str:
     """An argparse ``type=`` for strings that must not be empty or blank."""
     if not text.strip():

@@ -6,14 +6,13 @@ import argparse
 from typing import Any
 
 import rlzoo
+from rlzoo.cli.common import add_saved_agent_arguments
 
 
 def add_parser(commands: Any) -> None:
     """Register ``enjoy`` on the subcommand parsers."""
     enjoy = commands.add_parser("enjoy", help="watch a saved agent play in a window (needs a display)")
-    enjoy.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
-    enjoy.add_argument("--episodes", type=int, default=3, help="episodes (default 3)")
-    enjoy.add_argument("--seed", type=int, default=0, help="seed of the first episode (default 0)")
+    add_saved_agent_arguments(enjoy, 3, "episodes", "seed of the first episode")
     enjoy.set_defaults(run=run)
 
 

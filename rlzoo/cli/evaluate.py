@@ -7,15 +7,13 @@ import os
 from typing import Any
 
 import rlzoo
-from rlzoo.cli.common import UsageError, is_regular_file, positive_int, seed_int
+from rlzoo.cli.common import UsageError, add_saved_agent_arguments, is_regular_file
 
 
 def add_parser(commands: Any) -> None:
     """Register ``evaluate`` on the subcommand parsers."""
     evaluate = commands.add_parser("evaluate", help="evaluate a saved agent")
-    evaluate.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
-    evaluate.add_argument("--episodes", type=positive_int, default=100, help="episodes (default 100)")
-    evaluate.add_argument("--seed", type=seed_int, default=0, help="seed, 0 to 2**32-1 (default 0)")
+    add_saved_agent_arguments(evaluate, 100, "episodes", "seed")
     evaluate.add_argument("--stochastic", action="store_true", help="sample actions instead of greedy ones")
     evaluate.set_defaults(run=run)
 
