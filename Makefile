@@ -27,11 +27,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-# ruff (lint and format check) and mypy over the installed packages' sources (pyproject.toml).
+# ruff (lint and format check), mypy, and import-linter's layer contracts (pyproject.toml).
 lint: install
 	$(BIN)/ruff check rlzoo envs agents
 	$(BIN)/ruff format --check rlzoo envs agents
 	$(BIN)/mypy rlzoo envs agents
+	$(BIN)/lint-imports --no-cache
 
 # The README's results: 220 runs (10 seeds each) of benchmarks/grid.yml (79 minutes on an idle
 # 2-core machine), then one report per group of agents that ran the same envs (an aggregate

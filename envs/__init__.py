@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from rlzoo.registry import register_env
 
+from .variants import VARIANTS  # light: the variants module imports only gymnasium and numpy
+
 
 def register() -> None:
     """Register rlzoo's built-in envs (and list the Gymnasium envs its presets target)."""
     register_env("CartPole-v0", description="Gymnasium's CartPole, 200-step episodes (the keras-rl2 recipe's env)")
     register_env("CartPole-v1", description="Gymnasium's CartPole, 500-step episodes")
     register_env("Pendulum-v1", description="Gymnasium's Pendulum, continuous actions")
-    from .variants import VARIANTS  # light: the variants module imports only gymnasium and numpy
-
     for env_id, (factory, threshold, description) in VARIANTS.items():
         register_env(
             env_id,

@@ -38,6 +38,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import parallel_to_aec, wrappers
 
 from rlzoo import checks
+from rlzoo.errors import MissingDependencyError
 
 from .cartpole import checked
 from .physics import FORCE_MAG, HALF_LENGTH, THETA_THRESHOLD, X_THRESHOLD, cartpole_step
@@ -149,8 +150,6 @@ class _Painter:
         try:
             import pygame
         except ImportError as exc:
-            from rlzoo.errors import MissingDependencyError
-
             raise MissingDependencyError("rendering SpringCarts", "render") from exc
         self.pygame, self.human, self.fps = pygame, human, fps
         world_width = float(rest[-1] - rest[0]) + 2 * X_THRESHOLD

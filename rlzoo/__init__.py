@@ -14,11 +14,9 @@ imports TensorFlow or torch: a backend's framework loads when that backend is fi
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from rlzoo.agent import Agent, TrainingHistory
+from rlzoo.agent import Agent, Callback
 from rlzoo.artifact import load, save
-from rlzoo.callbacks import Callback
+from rlzoo.builder import make_agent
 from rlzoo.errors import (
     ArtifactError,
     DuplicateNameError,
@@ -29,21 +27,24 @@ from rlzoo.errors import (
     UnknownAgentError,
     UnknownEnvError,
 )
-from rlzoo.evaluation import EvalResult, evaluate
+from rlzoo.evaluation import evaluate
 from rlzoo.plugins import load_env_plugins as _load_env_plugins
+from rlzoo.records import EvalResult, TrainingHistory
 from rlzoo.registry import (
     AgentEntry,
     EnvEntry,
     list_agents,
     list_envs,
-    make_agent,
     make_env,
     register_agent,
     register_env,
 )
+from rlzoo.settings import TrainSettings
 from rlzoo.training import train
+from rlzoo.version import __version__
 
 __all__ = [
+    "__version__",
     "Agent",
     "AgentEntry",
     "ArtifactError",
@@ -55,6 +56,7 @@ __all__ = [
     "IncompatibleEnvError",
     "MissingDependencyError",
     "RLZooError",
+    "TrainSettings",
     "TrainingHistory",
     "UnknownAgentError",
     "UnknownEnvError",

@@ -1,35 +1,28 @@
-"""The one contract every backend implements: :class:`Agent`."""
+"""The one contract every backend implements: :class:`Agent`, and the :class:`Callback` hooks
+a backend calls from inside its training loop.
+
+Both live here because they are one contract: a backend's ``learn`` calls ``on_step`` and
+``on_episode_end``. The callbacks rlzoo itself adds (evaluation, progress, recording) are in
+:mod:`rlzoo.callbacks`, a layer up.
+"""
 
 from __future__ import annotations
 
 import abc
-import dataclasses
 import json
 import pathlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 
 from rlzoo.errors import CheckpointError, RLZooError
+from rlzoo.records import EvalResult, TrainingHistory
+from rlzoo.version import __version__
 
 if TYPE_CHECKING:
-    from rlzoo.callbacks import Callback
-    from rlzoo.evaluation import EvalResult
-
-
-@dataclasses.dataclass
-class TrainingHistory:
-    """What training recorded: one row per finished episode and one per periodic evaluation.
-
-    ``episodes`` rows are ``(timestep, return, length)``; ``evaluations`` rows are
-    ``(timestep, mean_return, std_return)``. ``kept_timestep`` is the step whose weights
-    periodic evaluation kept (``None`` without periodic evaluation).
-    """
-
-    episodes: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
-    evaluations: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
-    kept_timestep: int | None = None
+    from rlzoo.settings import TrainSettings
 
 
 def env_identity(env: gym.Env) -> tuple[str | None, dict[str, Any]]:
@@ -102,6 +95,8 @@ class Agent(abc.ABC):
         self.frame_stack = 1
         #: The preset's ``train`` settings (``total_timesteps``, ``eval_every``...), set by :func:`rlzoo.make_agent`.
         self.train_defaults: dict[str, Any] = {}
+        #: The resolved settings of the last :func:`rlzoo.train` call (``None`` before any), saved with the agent.
+        self.train_settings: TrainSettings | None = None
         #: Folder for the backend's own TensorBoard events, if it writes any (set by :func:`rlzoo.train`).
         self.tensorboard_log: str | None = None
 
@@ -213,24 +208,50 @@ class Agent(abc.ABC):
 
     def package_versions(self) -> dict[str, str]:
         """Versions of the libraries this backend depends on, recorded in the artifact."""
-        import numpy
-
-        from rlzoo import __version__
-
-        return {"rlzoo": __version__, "gymnasium": gym.__version__, "numpy": numpy.__version__}
-
-    def save(self, path: str | pathlib.Path) -> pathlib.Path:
-        """Save to one zip file, atomically; see :func:`rlzoo.save`."""
-        from rlzoo.artifact import save
-
-        return save(self, path)
-
-    @classmethod
-    def load(cls, path: str | pathlib.Path, env: gym.Env | None = None) -> Agent:
-        """Load a saved agent; see :func:`rlzoo.load`."""
-        from rlzoo.artifact import load
-
-        return load(path, env)
+        return {"rlzoo": __version__, "gymnasium": gym.__version__, "numpy": np.__version__}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} on {self.env_id!r}, {self.num_timesteps} steps>"
+
+
+class Callback:
+    """Base class: override what you need. ``rlzoo.train`` calls the start and end hooks,
+    the backend calls ``on_step`` and ``on_episode_end`` from inside its training loop."""
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        """Before the first step."""
+
+    def on_step(self, agent: Agent) -> bool:
+        """After each env step (``agent.num_timesteps`` is current). Return ``False`` to stop."""
+        return True
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        """When a training episode ends (terminated or truncated)."""
+
+    def on_training_end(self, agent: Agent) -> None:
+        """After the last step."""
+
+
+class CallbackList(Callback):
+    """Several callbacks called in order."""
+
+    def __init__(self, callbacks: Iterable[Callback]) -> None:
+        self.callbacks = list(callbacks)
+
+    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
+        for callback in self.callbacks:
+            callback.on_training_start(agent, total_timesteps)
+
+    def on_step(self, agent: Agent) -> bool:
+        keep_going = True
+        for callback in self.callbacks:
+            keep_going = callback.on_step(agent) and keep_going
+        return keep_going
+
+    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
+        for callback in self.callbacks:
+            callback.on_episode_end(agent, episode_return, episode_length)
+
+    def on_training_end(self, agent: Agent) -> None:
+        for callback in self.callbacks:
+            callback.on_training_end(agent)

@@ -20,7 +20,6 @@ swept by the next save into that folder.
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 import re
@@ -28,56 +27,28 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeGuard
+from typing import Any, BinaryIO
 
 import gymnasium as gym
 
+from rlzoo.agent import Agent
+from rlzoo.builder import make_agent
+from rlzoo.checks import json_depth
 from rlzoo.errors import ArtifactError, RLZooError, UnknownNameError
 from rlzoo.files import MAX_UNPACKED_BYTES, atomic_write, limiting_unpack, temporary_folder, zip_size_problem
+from rlzoo.manifest import MANIFEST, check_manifest, manifest_of
+from rlzoo.multiagent import as_single_agent_env
+from rlzoo.records import EvalResult
+from rlzoo.settings import TrainSettings
 
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
-
-FORMAT_VERSION = 1
-MANIFEST = "rlzoo.json"
 PAYLOAD = "payload/"
 #: At most this many members in a saved agent.
 MAX_MEMBERS = 1000
 #: ``rlzoo.json`` may be at most this large and this deeply nested.
 MAX_MANIFEST_BYTES = 2**20
 MAX_JSON_DEPTH = 32
-#: Replay buffers and rollouts a file may ask for: 10M transitions.
-MAX_TRANSITIONS = 10_000_000
-#: Caps on sizes a file may ask for, per hyperparameter name (any backend).
-SIZE_LIMITS = {
-    "buffer_size": MAX_TRANSITIONS,
-    "memory_limit": MAX_TRANSITIONS,
-    "n_steps": MAX_TRANSITIONS,
-    "batch_size": MAX_TRANSITIONS,
-    "n_envs": 256,
-    "frame_stack": 1024,
-}
-#: Network sizes a file may ask for (``hidden_layers``, ``policy_kwargs.net_arch``).
-MAX_LAYER_UNITS = 65536
-MAX_NETWORK_WEIGHTS = 100_000_000
-_MAX_SEED = 2**32 - 1  # NumPy's seed range
 _CHUNK = 2**20
 _UNSAFE_NAME = re.compile(r"[\\:*?\"<>|\x00-\x1f\x7f]")
-
-
-def manifest_of(agent: Agent) -> dict[str, Any]:
-    """What ``rlzoo.json`` records for ``agent``."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "agent": agent.name,
-        "env_id": agent.env_id,
-        "env_kwargs": agent.env_kwargs,
-        "hyperparams": agent.hyperparams,
-        "seed": agent.seed,
-        "num_timesteps": agent.num_timesteps,
-        "versions": agent.package_versions(),
-        "last_evaluation": agent.last_evaluation.to_dict() if agent.last_evaluation else None,
-    }
 
 
 def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
@@ -225,17 +196,6 @@ def _extract_payload(
 
 
 # -- reading: the manifest -----------------------------------------------------------------
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 def _read_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
         info = archive.getinfo(MANIFEST)
@@ -251,153 +211,15 @@ def _read_manifest(path: object, archive: zipfile.ZipFile) -> dict[str, Any]:
         raise ArtifactError(path, f"{MANIFEST} is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ArtifactError(path, f"{MANIFEST} is corrupted: {exc}") from None
-    if _depth(manifest) > MAX_JSON_DEPTH:
+    if json_depth(manifest) > MAX_JSON_DEPTH:
         raise ArtifactError(path, f"{MANIFEST} is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
     if not isinstance(manifest, dict):
         raise ArtifactError(path, f"{MANIFEST} is not a JSON object")
     return manifest
 
 
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def registered_env_ids() -> set[str]:
-    """Env ids a saved agent may name: rlzoo's registry and Gymnasium's, minus ``module:id`` forms."""
-    from rlzoo.registry import list_envs
-
-    return {id for id in [*gym.registry, *(entry.id for entry in list_envs())] if ":" not in id}
-
-
-def _check_evaluation(path: object, value: Any) -> None:
-    field = f"{MANIFEST} field 'last_evaluation'"
-    if value is None:
-        return
-    if not isinstance(value, dict):
-        raise ArtifactError(path, f"{field} is {_shown(value)}: expected null or an object with returns and lengths")
-    returns, lengths = value.get("returns"), value.get("lengths")
-    if not isinstance(returns, list) or not returns or not all(_is_number(r) for r in returns):
-        raise ArtifactError(path, f"{field}.returns is {_shown(returns)}: expected a non-empty list of finite numbers")
-    if not isinstance(lengths, list) or len(lengths) != len(returns) or not all(_is_int(n) and n >= 0 for n in lengths):
-        raise ArtifactError(path, f"{field}.lengths is {_shown(lengths)}: expected a list of {len(returns)} integers >= 0, one per return")
-    per_agent = value.get("per_agent")
-    if per_agent is None:
-        return
-    if not isinstance(per_agent, dict) or not per_agent:
-        raise ArtifactError(path, f"{field}.per_agent is {_shown(per_agent)}: expected null or an object of lists")
-    for agent, agent_returns in per_agent.items():
-        if not isinstance(agent_returns, list) or len(agent_returns) != len(returns) or not all(_is_number(r) for r in agent_returns):
-            raise ArtifactError(
-                path,
-                f"{field}.per_agent[{agent!r}] is {_shown(agent_returns)}: expected a list of "
-                f"{len(returns)} finite numbers, one per episode",
-            )
-
-
-def _check_sizes(path: object, hyperparams: dict[str, Any]) -> None:
-    """Refuse sizes that would allocate absurd memory before anything is built from them."""
-    for key, limit in SIZE_LIMITS.items():
-        value = hyperparams.get(key)
-        if _is_number(value) and value > limit or isinstance(value, float) and not math.isfinite(value):
-            raise ArtifactError(
-                path,
-                f"hyperparameter {key}={_shown(value)} is above what rlzoo accepts from a file "
-                f"(at most {limit}); build such an agent with rlzoo.make_agent instead",
-            )
-    n_steps, n_envs = hyperparams.get("n_steps", 1), hyperparams.get("n_envs", 1)
-    if _is_number(n_steps) and _is_number(n_envs) and n_steps * n_envs > MAX_TRANSITIONS:
-        raise ArtifactError(
-            path, f"n_steps x n_envs = {n_steps * n_envs} transitions is above what rlzoo accepts from a file (at most {MAX_TRANSITIONS})"
-        )
-    policy_kwargs = hyperparams.get("policy_kwargs")
-    net_arch = policy_kwargs.get("net_arch") if isinstance(policy_kwargs, dict) else None
-    networks = [("hidden_layers", hyperparams.get("hidden_layers"))]
-    if isinstance(net_arch, dict):
-        networks += [(f"policy_kwargs.net_arch.{name}", layers) for name, layers in net_arch.items()]
-    else:
-        networks.append(("policy_kwargs.net_arch", net_arch))
-    for key, layers in networks:
-        if not isinstance(layers, list):
-            continue
-        units = [n for n in layers if _is_number(n)]
-        weights = sum(a * b for a, b in zip(units, units[1:], strict=False))
-        if any(n > MAX_LAYER_UNITS for n in units) or weights > MAX_NETWORK_WEIGHTS:
-            raise ArtifactError(
-                path,
-                f"hyperparameter {key}={_shown(layers)} asks for a network larger than rlzoo "
-                f"accepts from a file (at most {MAX_LAYER_UNITS} units a layer, "
-                f"{MAX_NETWORK_WEIGHTS} weights)",
-            )
-
-
-def check_manifest(path: object, manifest: dict[str, Any], rebuild_env: bool) -> None:
-    """Check every field ``load`` uses by type and range.
-
-    Parameters
-    ----------
-    path:
-        The file, for messages.
-    manifest:
-        The parsed ``rlzoo.json``.
-    rebuild_env:
-        Whether the env will be rebuilt from ``env_id`` (then it must be a registered id).
-
-    Raises
-    ------
-    ArtifactError: naming the field, its value and what would be valid.
-    """
-
-    def bad(key: str, expected: str) -> ArtifactError:
-        shown = _shown(manifest[key]) if key in manifest else "missing"
-        return ArtifactError(path, f"{MANIFEST} field {key!r} is {shown}: expected {expected}")
-
-    version = manifest.get("format_version")
-    if not _is_int(version) or version < 1:
-        raise bad("format_version", f"an integer from 1 to {FORMAT_VERSION}")
-    if version > FORMAT_VERSION:
-        raise ArtifactError(path, f"it has format version {version}, newer than this rlzoo reads ({FORMAT_VERSION}): upgrade rlzoo")
-    if not isinstance(manifest.get("agent"), str) or not manifest["agent"]:
-        raise bad("agent", "the name of a registered agent (rlzoo list shows them)")
-    env_id = manifest.get("env_id")
-    if env_id is not None and (not isinstance(env_id, str) or not env_id):
-        raise bad("env_id", "null or a registered env id such as 'CartPole-v1'")
-    if rebuild_env and env_id is None:
-        raise ArtifactError(path, "its env was not registered, so it cannot be rebuilt: pass env=")
-    if rebuild_env and env_id not in registered_env_ids():
-        # Gymnasium would import "module" for an id "module:Env": a file must never name code to run.
-        raise bad(
-            "env_id",
-            "an env id already registered with rlzoo or Gymnasium (rlzoo list shows them); rlzoo "
-            "never imports a module a file names, so register the env first or pass env=",
-        )
-    for key in ("env_kwargs", "hyperparams"):
-        if not isinstance(manifest.get(key), dict):
-            raise bad(key, "an object of JSON values")
-    if not _is_int(manifest.get("num_timesteps")) or not 0 <= manifest["num_timesteps"] < 2**63:
-        raise bad("num_timesteps", "an integer >= 0")
-    seed = manifest.get("seed")
-    if seed is not None and (not _is_int(seed) or not 0 <= seed <= _MAX_SEED):
-        raise bad("seed", f"null or an integer from 0 to {_MAX_SEED}")
-    versions = manifest.get("versions")
-    if versions is not None and (not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values())):
-        raise bad("versions", "an object of package names to version strings")
-    _check_evaluation(path, manifest.get("last_evaluation"))
-    _check_sizes(path, manifest["hyperparams"])
-
-
 # -- reading: the agent --------------------------------------------------------------------
 def _rebuild(path: object, manifest: dict[str, Any], env: gym.Env | None) -> Agent:
-    from rlzoo.registry import as_single_agent_env, make_agent
-
     name = manifest["agent"]
     try:
         if env is None:
@@ -447,8 +269,6 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None, *, max_bytes:
         or range, an env or agent that is not registered, settings the agent cannot be built
         from, or a payload that does not match them.
     """
-    from rlzoo.evaluation import EvalResult
-
     with _open_regular_file(path) as handle:
         try:
             size = os.fstat(handle.fileno()).st_size
@@ -469,6 +289,8 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None, *, max_bytes:
         except Exception as exc:  # zlib errors, unsupported compression, a backend's own errors
             raise ArtifactError(path, f"it does not load: {type(exc).__name__}: {exc}") from None
     agent.num_timesteps = manifest["num_timesteps"]
+    if manifest.get("train_settings") is not None:
+        agent.train_settings = TrainSettings.from_dict(manifest["train_settings"])
     last = manifest.get("last_evaluation")
     if last is not None:
         per_agent = last.get("per_agent")

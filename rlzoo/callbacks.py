@@ -1,60 +1,25 @@
-"""Hooks called while an agent trains. Every backend calls the same two: ``on_step``, ``on_episode_end``."""
+"""The callbacks rlzoo adds to a run: episode recording, the progress bar, periodic evaluation.
+
+The hook contract itself (:class:`Callback`, :class:`CallbackList`) is part of the agent
+contract in :mod:`rlzoo.agent`; it is importable from here too.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from rlzoo.agent import Agent, Callback, CallbackList
+from rlzoo.errors import MissingDependencyError
+from rlzoo.evaluation import env_copies, play_episodes
 
 if TYPE_CHECKING:
     import gymnasium as gym
 
-    from rlzoo.agent import Agent
+__all__ = ["Callback", "CallbackList", "EpisodeRecorder", "EvalEvery", "ProgressBar"]
 
 logger = logging.getLogger(__name__)
-
-
-class Callback:
-    """Base class: override what you need. ``rlzoo.train`` calls the start and end hooks,
-    the backend calls ``on_step`` and ``on_episode_end`` from inside its training loop."""
-
-    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
-        """Before the first step."""
-
-    def on_step(self, agent: Agent) -> bool:
-        """After each env step (``agent.num_timesteps`` is current). Return ``False`` to stop."""
-        return True
-
-    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
-        """When a training episode ends (terminated or truncated)."""
-
-    def on_training_end(self, agent: Agent) -> None:
-        """After the last step."""
-
-
-class CallbackList(Callback):
-    """Several callbacks called in order."""
-
-    def __init__(self, callbacks: Iterable[Callback]) -> None:
-        self.callbacks = list(callbacks)
-
-    def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
-        for callback in self.callbacks:
-            callback.on_training_start(agent, total_timesteps)
-
-    def on_step(self, agent: Agent) -> bool:
-        keep_going = True
-        for callback in self.callbacks:
-            keep_going = callback.on_step(agent) and keep_going
-        return keep_going
-
-    def on_episode_end(self, agent: Agent, episode_return: float, episode_length: int) -> None:
-        for callback in self.callbacks:
-            callback.on_episode_end(agent, episode_return, episode_length)
-
-    def on_training_end(self, agent: Agent) -> None:
-        for callback in self.callbacks:
-            callback.on_training_end(agent)
 
 
 class EpisodeRecorder(Callback):
@@ -77,10 +42,8 @@ class ProgressBar(Callback):
 
     def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
         try:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # an extra's dependency, imported when a bar is shown
         except ImportError as exc:
-            from rlzoo.errors import MissingDependencyError
-
             raise MissingDependencyError("the progress bar", "sb3") from exc
         self._start = agent.num_timesteps
         self._shown = 0
@@ -137,8 +100,6 @@ class EvalEvery(Callback):
         self.best_timestep = -1
 
     def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
-        from rlzoo.evaluation import env_copies
-
         self.envs = env_copies(self.make_eval_env, self.episodes)  # kept for all of training
         self.next_eval = agent.num_timesteps + self.every
         self.last_eval = -1
@@ -151,8 +112,6 @@ class EvalEvery(Callback):
         return True
 
     def _evaluate(self, agent: Agent) -> None:
-        from rlzoo.evaluation import play_episodes
-
         result = play_episodes(agent, self.envs, self.episodes, seed=self.seed, deterministic=True)
         agent.history.evaluations.append((agent.num_timesteps, result.mean, result.std))
         self.last_eval = agent.num_timesteps

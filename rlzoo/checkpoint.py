@@ -29,18 +29,21 @@ import secrets
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from rlzoo.agent import TrainingHistory
+from rlzoo.agent import Agent
+from rlzoo.builder import make_agent
+from rlzoo.checks import is_int, shown
 from rlzoo.errors import CheckpointError, RLZooError
 from rlzoo.files import atomic_write
+from rlzoo.multiagent import as_single_agent_env
+from rlzoo.records import TrainingHistory
+from rlzoo.settings import TrainSettings
 
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
-
-FORMAT_VERSION = 1
+#: 2: the settings are a resolved TrainSettings record (rlzoo.settings); 1 is no longer read.
+FORMAT_VERSION = 2
 LATEST = "latest"
 MANIFEST = "checkpoint.json"
 _PREFIX = "step-"
@@ -52,20 +55,27 @@ class RunSettings:
 
     Attributes
     ----------
-    end_timestep: the run trains until ``agent.num_timesteps`` reaches this.
-    eval_every: periodic evaluation interval (0: off).
-    eval_episodes: episodes per periodic evaluation.
-    eval_seed: seed of the periodic evaluations.
-    checkpoint_every: a checkpoint every this many steps.
+    train: the run's resolved settings.
+    end_timestep: the run trains until ``agent.num_timesteps`` reaches this (the step it
+        started from plus ``train.total_timesteps``, fixed once when the run starts).
     notes: JSON values the caller stores with the run (the CLI keeps its output settings here).
     """
 
+    train: TrainSettings
     end_timestep: int
-    eval_every: int
-    eval_episodes: int
-    eval_seed: int | None
-    checkpoint_every: int
     notes: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON values, as the checkpoint records them."""
+        return {"train": self.train.to_dict(), "end_timestep": self.end_timestep, "notes": self.notes}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSettings:
+        """Read back :meth:`to_dict`'s output, every field checked (an ``ArgumentError`` or ``TypeError`` if not)."""
+        end, notes = data["end_timestep"], data["notes"]
+        if not is_int(end) or end < 1 or not isinstance(notes, dict):
+            raise TypeError(f"end_timestep must be an int >= 1 and notes a mapping, got {shown(end)} and {shown(notes)}")
+        return cls(TrainSettings.from_dict(data["train"]), int(end), dict(notes))
 
 
 @dataclasses.dataclass
@@ -171,8 +181,6 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
     CheckpointError
         No checkpoint there, or it is corrupted or foreign.
     """
-    from rlzoo.registry import as_single_agent_env, make_agent
-
     directory = pathlib.Path(directory)
     path = latest_checkpoint(directory)
     if path is None:
@@ -181,12 +189,13 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
         manifest = json.loads((path / MANIFEST).read_text())
         _check_manifest(manifest)
         run = manifest["run"]
-        settings = RunSettings(**manifest["settings"])
+        settings = RunSettings.from_dict(manifest["settings"])
         env = as_single_agent_env(run["env_id"], **run["env_kwargs"])
         agent = make_agent(run["agent"], env, seed=run["seed"], **run["hyperparams"])
         agent.read_payload(path / "payload")
         agent.read_training_state(path / "state")
         agent.num_timesteps = run["num_timesteps"]
+        agent.train_settings = settings.train
         agent.history = TrainingHistory(
             episodes=[(int(t), float(r), int(n)) for t, r, n in manifest["history"]["episodes"]],
             evaluations=[(int(t), float(m), float(s)) for t, m, s in manifest["history"]["evaluations"]],
@@ -231,7 +240,7 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
             "hyperparams": agent.hyperparams,
             "num_timesteps": agent.num_timesteps,
         },
-        "settings": dataclasses.asdict(settings),
+        "settings": settings.to_dict(),
         "history": {"episodes": agent.history.episodes, "evaluations": agent.history.evaluations},
         "eval_state": None if eval_state is None else {k: v for k, v in dataclasses.asdict(eval_state).items() if k != "best_weights"},
         "best_weights": best,
@@ -248,8 +257,8 @@ def _check_manifest(manifest: Any) -> None:
         or isinstance(manifest.get("format_version"), bool)
     ):
         raise CheckpointError(MANIFEST, "not a checkpoint written by rlzoo")
-    if not 1 <= manifest["format_version"] <= FORMAT_VERSION:
-        raise CheckpointError(MANIFEST, f"format version {manifest['format_version']} is not one this rlzoo reads (1 to {FORMAT_VERSION})")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(MANIFEST, f"format version {manifest['format_version']} is not the one this rlzoo reads ({FORMAT_VERSION})")
     for key, kind in (("run", dict), ("settings", dict), ("history", dict), ("rng", dict)):
         if not isinstance(manifest.get(key), kind):
             raise CheckpointError(MANIFEST, f"field {key!r} is missing or not a {kind.__name__}")

@@ -12,6 +12,11 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rlzoo.errors import ArgumentError
+
+#: The largest seed: NumPy, torch and TensorFlow all accept seeds in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+
 Rule = Callable[[Any], "str | None"]
 
 
@@ -112,3 +117,46 @@ def ordered_pair(positive: bool = False, strict: bool = False) -> Rule:
         return None if (low < high if strict else low <= high) else wanted
 
     return rule
+
+
+def seed_problem(seed: Any) -> str | None:
+    """What is wrong with ``seed`` (``None`` when it is ``None`` or an int in [0, :data:`MAX_SEED`])."""
+    if seed is None or (is_int(seed) and 0 <= seed <= MAX_SEED):
+        return None
+    return f"must be None or an int from 0 to 2**32 - 1, got {shown(seed)}"
+
+
+def check_seed(seed: Any) -> int | None:
+    """``seed`` as a Python int (or ``None``), checked: the one seed check every entry point uses.
+
+    Parameters
+    ----------
+    seed:
+        ``None`` or an int in [0, :data:`MAX_SEED`] (Python's or NumPy's).
+
+    Returns
+    -------
+    int or None
+        A plain ``int`` (Python's ``random.seed`` refuses NumPy ints).
+
+    Raises
+    ------
+    ArgumentError
+        Anything else.
+    """
+    problem = seed_problem(seed)
+    if problem is not None:
+        raise ArgumentError(f"seed {problem}")
+    return None if seed is None else int(seed)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON or YAML) nests lists and dicts, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

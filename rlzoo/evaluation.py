@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from rlzoo import checks
+from rlzoo.agent import Agent
+from rlzoo.artifact import load
+from rlzoo.errors import ArgumentError, IncompatibleEnvError
+from rlzoo.multiagent import is_parallel_env
+from rlzoo.records import EvalResult
+from rlzoo.registry import make_env
 from rlzoo.seeding import seed_everything
+from rlzoo.settings import FINAL_EPISODES
 
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
-
-
-@dataclasses.dataclass(frozen=True)
-class EvalResult:
-    """Returns and lengths of evaluation episodes.
-
-    Attributes
-    ----------
-    returns, lengths:
-        One entry per episode, in order. For a multi-agent env, an episode's return is the
-        mean of its agents' returns.
-    per_agent:
-        For a multi-agent env, each agent's return per episode; else ``None``.
-    """
-
-    returns: tuple[float, ...]
-    lengths: tuple[int, ...]
-    per_agent: dict[str, tuple[float, ...]] | None = None
-
-    @property
-    def mean(self) -> float:
-        """Mean episode return."""
-        return float(np.mean(self.returns))
-
-    @property
-    def std(self) -> float:
-        """Standard deviation of the episode returns."""
-        return float(np.std(self.returns))
-
-    @property
-    def n_episodes(self) -> int:
-        return len(self.returns)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (what the artifact records as the last evaluation)."""
-        return {
-            "n_episodes": self.n_episodes,
-            "mean": self.mean,
-            "std": self.std,
-            "min": float(np.min(self.returns)),
-            "max": float(np.max(self.returns)),
-            "returns": list(self.returns),
-            "lengths": list(self.lengths),
-            **({"per_agent": {agent: list(r) for agent, r in self.per_agent.items()}} if self.per_agent else {}),
-        }
-
-    def __str__(self) -> str:
-        return f"mean return {self.mean:.2f} +/- {self.std:.2f} over {self.n_episodes} episodes"
+__all__ = ["MAX_SIDE_BY_SIDE", "EvalResult", "env_copies", "evaluate", "final_evaluation", "play_episodes"]
 
 
 #: How many copies of an env :func:`evaluate` steps side by side, at most.
@@ -109,19 +67,11 @@ def evaluate(
         Per-episode returns and lengths (in the order the episodes started), with ``mean``
         and ``std``.
     """
-    from rlzoo import checks
-    from rlzoo.agent import Agent
-    from rlzoo.errors import ArgumentError
-    from rlzoo.registry import check_seed, make_env
-
     problem = checks.integer(1)(n_episodes)
     if problem is not None:
         raise ArgumentError(f"n_episodes={checks.shown(n_episodes)}: {problem}")
-    check_seed(seed)
-    seed = None if seed is None else int(seed)
+    seed = checks.check_seed(seed)
     if not isinstance(agent, Agent):
-        from rlzoo.artifact import load
-
         agent = load(agent)
     if env is not None and not isinstance(env, str):
         return play_episodes(agent, [env], n_episodes, seed=seed, deterministic=deterministic)
@@ -134,6 +84,30 @@ def evaluate(
     finally:
         for copy in envs:
             copy.close()
+
+
+def final_evaluation(agent: Agent, n_episodes: int = FINAL_EPISODES) -> EvalResult:
+    """The evaluation every run ends with, the same for ``rlzoo train``, a sweep run and a tuning trial.
+
+    :data:`rlzoo.settings.FINAL_EPISODES` greedy episodes on fresh copies of the agent's
+    env, seeded with the run's seed (``agent.train_settings.seed``, else the agent's own).
+
+    Parameters
+    ----------
+    agent:
+        A trained agent.
+    n_episodes:
+        Episodes (``rlzoo train --episodes`` may ask for another count).
+
+    Returns
+    -------
+    EvalResult
+        Also stored as ``agent.last_evaluation`` (saved with the agent).
+    """
+    seed = agent.train_settings.seed if agent.train_settings is not None else agent.seed
+    result = evaluate(agent, n_episodes=n_episodes, seed=seed)
+    agent.last_evaluation = result
+    return result
 
 
 def env_copies(make: Callable[[], Any], n_episodes: int) -> list[Any]:
@@ -152,8 +126,6 @@ def env_copies(make: Callable[[], Any], n_episodes: int) -> list[Any]:
     list
         The copies (all closed again if building one fails).
     """
-    from rlzoo.multiagent import is_parallel_env
-
     envs = [make()]
     try:
         if not is_parallel_env(envs[0]):
@@ -190,8 +162,6 @@ def play_episodes(agent: Agent, envs: list[Any], n_episodes: int, *, seed: int |
     EvalResult
         Returns and lengths in the order the episodes started.
     """
-    from rlzoo.multiagent import is_parallel_env
-
     if seed is not None and not deterministic:
         seed_everything(seed)
     if is_parallel_env(envs[0]):
@@ -231,8 +201,6 @@ def play_episodes(agent: Agent, envs: list[Any], n_episodes: int, *, seed: int |
 
 def _check_spaces(agent: Agent, env: gym.Env) -> None:
     """Refuse an env whose spaces differ from those the agent was built on."""
-    from rlzoo.errors import IncompatibleEnvError
-
     trained = agent.env
     if env.observation_space.shape == trained.observation_space.shape and env.action_space == trained.action_space:
         return

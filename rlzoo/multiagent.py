@@ -16,7 +16,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlzoo.errors import IncompatibleEnvError
+from rlzoo import checks
+from rlzoo.errors import ArgumentError, IncompatibleEnvError
+from rlzoo.registry import make_env
 
 
 def is_parallel_env(env: Any) -> bool:
@@ -83,6 +85,20 @@ class SharedPolicyEnv(gym.Env):
 
 def shared_policy_env(env_id: str, **kwargs: Any) -> SharedPolicyEnv:
     """Make the multi-agent env ``env_id`` and wrap it for one shared policy."""
-    from rlzoo.registry import make_env
-
     return SharedPolicyEnv(make_env(env_id, **kwargs), env_id, kwargs)
+
+
+def as_single_agent_env(env: Any, **kwargs: Any) -> Any:
+    """``env`` (an id or instance) as a Gymnasium env: a PettingZoo env comes wrapped in
+    :class:`rlzoo.multiagent.SharedPolicyEnv` (one policy acting for every agent)."""
+    env_id = env if isinstance(env, str) else None
+    if isinstance(env, str):
+        env = make_env(env, **kwargs)
+    elif not (isinstance(env, gym.Env) or is_parallel_env(env)):
+        raise ArgumentError(
+            "env must be an env id (a string such as 'CartPole-v1') or an env instance (a gymnasium.Env or a "
+            f"PettingZoo parallel env), got {checks.shown(env)}"
+        )
+    if is_parallel_env(env):
+        env = SharedPolicyEnv(env, env_id, kwargs)
+    return env

@@ -15,16 +15,19 @@ A plugin cannot break rlzoo: metadata that does not parse, an entry point withou
 ``module:attribute``, or a plugin that raises anything while loading (``SystemExit``
 included; only ``KeyboardInterrupt`` goes through) gives a :class:`PluginWarning` naming
 its distribution, and rlzoo carries on with every other agent and env.
+
+This module only reads metadata and calls ``register()`` functions: the registries
+(:mod:`rlzoo.registry`) ask it for the declared agents, so it imports neither.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections.abc import Iterator
 from importlib import metadata
-
-from rlzoo.registry import AgentEntry, registering_as
+from typing import NamedTuple
 
 AGENTS_GROUP = "rlzoo.agents"
 ENVS_GROUP = "rlzoo.envs"
@@ -35,6 +38,33 @@ class PluginWarning(UserWarning):
 
 
 _warned: set[str] = set()
+_registering_owner = "user code"
+
+
+@contextlib.contextmanager
+def registering_as(owner: str) -> Iterator[None]:
+    """Attribute registrations made inside the block to ``owner`` (used while loading plugins)."""
+    global _registering_owner
+    previous, _registering_owner = _registering_owner, owner
+    try:
+        yield
+    finally:
+        _registering_owner = previous
+
+
+def current_owner() -> str:
+    """Who is registering right now: a plugin's distribution while it loads, else ``"user code"``."""
+    return _registering_owner
+
+
+class AgentDeclaration(NamedTuple):
+    """One well-formed entry of the ``rlzoo.agents`` group (nothing imported yet)."""
+
+    name: str
+    owner: str
+    extra: str | None
+    entry_point: str
+    distribution: str | None
 
 
 def _warn(message: str) -> None:
@@ -96,7 +126,7 @@ def _parse(distribution: str | None, entry_point: metadata.EntryPoint) -> tuple[
     return f"{module}:{attribute}", list(extras)
 
 
-def agent_entry_points() -> list[AgentEntry]:
+def agent_entry_points() -> list[AgentDeclaration]:
     """Every well-formed agent declared in the ``rlzoo.agents`` group, without importing any of them."""
     entries = []
     for distribution, entry_point in _entry_points(AGENTS_GROUP):
@@ -105,7 +135,7 @@ def agent_entry_points() -> list[AgentEntry]:
             continue
         target, extras = parsed
         extra = extras[0] if extras else None
-        entries.append(AgentEntry(entry_point.name, _owner(distribution), extra, target, distribution=distribution))
+        entries.append(AgentDeclaration(entry_point.name, _owner(distribution), extra, target, distribution))
     return entries
 
 

@@ -18,9 +18,8 @@ import os
 import pathlib
 from typing import Any
 
-from rlzoo.errors import MissingDependencyError, RLZooError
-
-TRAIN_KEYS = ("total_timesteps", "eval_every", "eval_episodes")
+from rlzoo.errors import ArgumentError, MissingDependencyError, RLZooError
+from rlzoo.settings import PRESET_KEYS, check_values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +72,13 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
         if unknown:
             raise RLZooError(f"{path}: preset {env_id!r} has unknown sections {sorted(unknown)}: valid are train, hyperparams")
         train = dict(body.get("train") or {})
-        bad = set(train) - set(TRAIN_KEYS)
+        bad = set(train) - set(PRESET_KEYS)
         if bad:
-            raise RLZooError(f"{path}: preset {env_id!r} has unknown train keys {sorted(bad)}: valid are {', '.join(TRAIN_KEYS)}")
+            raise RLZooError(f"{path}: preset {env_id!r} has unknown train keys {sorted(bad)}: valid are {', '.join(PRESET_KEYS)}")
+        try:
+            check_values(train, f"{path}: preset {env_id!r}")
+        except ArgumentError as exc:
+            raise RLZooError(str(exc)) from None
         presets[env_id] = Preset(train, dict(body.get("hyperparams") or {}))
     return presets
 

@@ -2,16 +2,15 @@
 
 Agents are found through the ``rlzoo.agents`` entry-point group (rlzoo's own too) and
 :func:`register_agent`; envs through the ``rlzoo.envs`` group and :func:`register_env`.
+Building an agent from a name, an env, a preset and a seed is :mod:`rlzoo.builder`'s job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
 import inspect
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -21,13 +20,13 @@ from rlzoo.errors import (
     ArgumentError,
     DuplicateNameError,
     EnvConfigError,
-    HyperparameterError,
     MissingDependencyError,
     PluginError,
     UnknownAgentError,
     UnknownEnvError,
     closest,
 )
+from rlzoo.plugins import agent_entry_points, current_owner
 
 if TYPE_CHECKING:
     from rlzoo.agent import Agent
@@ -119,18 +118,6 @@ _agents: dict[str, AgentEntry] = {}
 _agent_conflicts: dict[str, list[AgentEntry]] = {}
 _agents_discovered = False
 _envs: dict[str, EnvEntry] = {}
-_owner = "user code"
-
-
-@contextlib.contextmanager
-def registering_as(owner: str) -> Iterator[None]:
-    """Attribute registrations made inside the block to ``owner`` (used while loading plugins)."""
-    global _owner
-    previous, _owner = _owner, owner
-    try:
-        yield
-    finally:
-        _owner = previous
 
 
 # -- agents ------------------------------------------------------------------------------
@@ -138,12 +125,10 @@ def _discover_agents() -> None:
     global _agents_discovered
     if _agents_discovered:
         return
-    from rlzoo.plugins import agent_entry_points
-
-    entries = agent_entry_points()  # malformed entries are skipped there, with a PluginWarning
+    declared = agent_entry_points()  # malformed entries are skipped there, with a PluginWarning
     _agents_discovered = True
-    for entry in entries:
-        _add_agent(entry, from_plugin=True)
+    for name, owner, extra, entry_point, distribution in declared:
+        _add_agent(AgentEntry(name, owner, extra, entry_point, distribution=distribution), from_plugin=True)
 
 
 def _add_agent(entry: AgentEntry, from_plugin: bool) -> None:
@@ -172,7 +157,7 @@ def register_agent(name: str, factory: AgentFactory, *, extra: str | None = None
         The extra that installs its dependencies, shown by ``rlzoo list``.
     """
     _discover_agents()
-    _add_agent(AgentEntry(name, _owner, extra, factory=factory), from_plugin=False)
+    _add_agent(AgentEntry(name, current_owner(), extra, factory=factory), from_plugin=False)
 
 
 def list_agents() -> list[AgentEntry]:
@@ -239,9 +224,9 @@ def register_env(
         raise ValueError(f"unknown env kind {kind!r}: valid kinds are {', '.join(ENV_KINDS)}")
     if id in _envs:
         raise DuplicateNameError(
-            f"env {id!r} is already registered by {_envs[id].owner}; {_owner} tried to register it again: choose another id"
+            f"env {id!r} is already registered by {_envs[id].owner}; {current_owner()} tried to register it again: choose another id"
         )
-    owner = _owner
+    owner = current_owner()
     if kind == "gymnasium" and entry_point is None:
         if id not in gym.registry:
             raise UnknownEnvError(id, gym.registry, "entry_point=None lists an env Gymnasium already has")
@@ -250,7 +235,7 @@ def register_env(
         if id in gym.registry:
             raise DuplicateNameError(
                 f"env {id!r} is already in Gymnasium's registry ({gym.registry[id].entry_point}); "
-                f"{_owner} tried to register it again: choose another id"
+                f"{owner} tried to register it again: choose another id"
             )
         gym.register(id=id, entry_point=entry_point, **gym_kwargs)
     _envs[id] = EnvEntry(id, kind, owner, extra, entry_point, description)
@@ -336,102 +321,3 @@ def _check_env_kwargs(id: str, constructor: Any, kwargs: dict[str, Any]) -> None
             near = closest(key, valid, n=3)
             hint = f"did you mean {', '.join(repr(n) for n in near)}? " if near else ""
             raise EnvConfigError(f"unknown kwarg {key!r} for env {id!r}: {hint}valid kwargs: {', '.join(valid) or 'none'}")
-
-
-#: The most frames ``frame_stack`` may stack.
-MAX_FRAME_STACK = 1024
-
-
-def check_seed(seed: Any) -> None:
-    """``seed`` must be ``None`` or an int in [0, 2**32 - 1] (what NumPy, torch and TensorFlow all accept).
-
-    Raises
-    ------
-    ArgumentError
-    """
-    if seed is not None and (not checks.is_int(seed) or not 0 <= seed < 2**32):
-        raise ArgumentError(f"seed must be None or an int from 0 to 2**32 - 1, got {checks.shown(seed)}")
-
-
-def make_agent(name: str, env: Any, *, seed: int | None = None, preset: str | os.PathLike[str] | None = None, **hyperparams: Any) -> Agent:
-    """Build a registered agent on an env.
-
-    Parameters
-    ----------
-    name:
-        A name from :func:`list_agents` (e.g. ``"sb3-dqn"``).
-    env:
-        An env id (made with :func:`make_env`) or an env instance.
-    seed:
-        Seeds Python, NumPy and the backend before the agent is built, so weights and
-        training are reproducible.
-    preset:
-        A preset YAML file to take the hyperparameters and training settings from instead
-        of the agent's own (such as ``best_preset.yml`` from ``rlzoo tune``), or a preset
-        name (``"recipe"``: the agent's ``<agent>.recipe.yml``).
-    **hyperparams:
-        Override the preset for (agent, env) where one exists, else the backend's defaults.
-        ``frame_stack=k`` (any backend) makes observations the last k frames.
-
-    Returns
-    -------
-    Agent
-
-    Raises
-    ------
-    ArgumentError: ``name``, ``env`` or ``seed`` of the wrong kind (``seed``: ``None`` or an int >= 0).
-    HyperparameterError: an unknown hyperparameter or a bad value (checked before anything trains).
-    """
-    from rlzoo.agent import env_identity, stack_frames
-    from rlzoo.presets import find_preset
-    from rlzoo.seeding import seed_everything
-
-    if not isinstance(name, str):
-        raise ArgumentError(f"an agent name must be a string such as 'sb3-dqn' (rlzoo list shows them all), got {checks.shown(name)}")
-    check_seed(seed)
-    seed = None if seed is None else int(seed)  # Python's random.seed refuses NumPy ints
-    factory = get_agent(name)
-    env = as_single_agent_env(env)
-    found = find_preset(factory, env_identity(env)[0], preset)
-    settings = {**found.hyperparams, **hyperparams}
-    frame_stack = settings.pop("frame_stack", 1)  # every backend: an env wrapper, not the backend's job
-    problem = checks.integer(1)(frame_stack)
-    if problem is None and frame_stack > MAX_FRAME_STACK:  # each frame is a copy of the observation: 10**9 would exhaust memory
-        problem = f"must be an int from 1 to {MAX_FRAME_STACK}"
-    if problem is not None:
-        raise HyperparameterError(name, "frame_stack", problem=f"{problem} (the number of stacked frames)", value=frame_stack)
-    frame_stack = int(frame_stack)
-    try:
-        env = stack_frames(env, frame_stack)
-        if seed is not None:
-            seed_everything(seed)
-        agent = factory(env, seed=seed, **settings)
-    except MemoryError as exc:
-        raise ArgumentError(
-            f"agent {name!r} with these settings needs more memory than this machine has ({exc}): "
-            "lower frame_stack, buffer_size, memory_limit or the network's size"
-        ) from None
-    agent.frame_stack = frame_stack
-    agent.train_defaults = dict(found.train)
-    if frame_stack > 1:
-        agent.hyperparams["frame_stack"] = frame_stack  # recorded, so load stacks frames again
-    agent.name = name
-    return agent
-
-
-def as_single_agent_env(env: Any, **kwargs: Any) -> Any:
-    """``env`` (an id or instance) as a Gymnasium env: a PettingZoo env comes wrapped in
-    :class:`rlzoo.multiagent.SharedPolicyEnv` (one policy acting for every agent)."""
-    from rlzoo.multiagent import SharedPolicyEnv, is_parallel_env
-
-    env_id = env if isinstance(env, str) else None
-    if isinstance(env, str):
-        env = make_env(env, **kwargs)
-    elif not (isinstance(env, gym.Env) or is_parallel_env(env)):
-        raise ArgumentError(
-            "env must be an env id (a string such as 'CartPole-v1') or an env instance (a gymnasium.Env or a "
-            f"PettingZoo parallel env), got {checks.shown(env)}"
-        )
-    if is_parallel_env(env):
-        env = SharedPolicyEnv(env, env_id, kwargs)
-    return env

@@ -32,13 +32,10 @@ import socket
 import sys
 import time
 import types
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-from rlzoo.callbacks import Callback
+from rlzoo.agent import Agent, Callback
 from rlzoo.errors import MissingDependencyError
-
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
 
 PREFIX = "rlzoo/"
 

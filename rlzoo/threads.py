@@ -14,6 +14,9 @@ import logging
 import os
 import sys
 
+from rlzoo import checks
+from rlzoo.errors import ArgumentError
+
 logger = logging.getLogger(__name__)
 
 #: The count rlzoo applies to frameworks it loads later (``None``: leave the framework's default).
@@ -41,9 +44,6 @@ def set_threads(count: int | None) -> None:
     ------
     ArgumentError: ``count`` is not None or an int >= 1.
     """
-    from rlzoo import checks
-    from rlzoo.errors import ArgumentError
-
     global _requested
     problem = None if count is None else checks.integer(1)(count)
     if problem is not None:

@@ -7,13 +7,15 @@ import pathlib
 from collections.abc import Iterable
 from typing import Any
 
-from rlzoo import checks
-from rlzoo.agent import Agent
-from rlzoo.callbacks import Callback, CallbackList, EpisodeRecorder, EvalEvery, ProgressBar
+from rlzoo.agent import Agent, Callback, CallbackList
+from rlzoo.builder import make_agent
+from rlzoo.callbacks import EpisodeRecorder, EvalEvery, ProgressBar
 from rlzoo.checkpoint import Checkpoint, EvalState, RunSettings, read_checkpoint, write_checkpoint
-from rlzoo.checks import shown
+from rlzoo.checks import check_seed, shown
 from rlzoo.errors import ArgumentError
-from rlzoo.registry import as_single_agent_env, check_seed, make_agent, make_env
+from rlzoo.multiagent import as_single_agent_env
+from rlzoo.registry import make_env
+from rlzoo.settings import TrainSettings, check_values, resolve_settings
 from rlzoo.tensorboard import TensorBoardLogger
 from rlzoo.threads import set_threads
 
@@ -45,10 +47,13 @@ def train(
     env:
         An env id or instance. With an :class:`Agent`, training continues on this env.
     total_timesteps:
-        Env steps to train for; defaults to the preset's for (agent, env).
+        Env steps to train for. This and every other training setting below resolve in one
+        order (:func:`rlzoo.settings.resolve_settings`): this argument, then the preset
+        file's ``train:``, then the agent's own preset, then rlzoo's default; ``None`` takes
+        the next source. The budget has no default.
     seed:
-        Seed for building the agent (only when ``agent`` is a name) and for the periodic
-        evaluations.
+        The run's seed: for building the agent (only when ``agent`` is a name) and for the
+        periodic evaluations; ``None``: the agent's own seed.
     callbacks:
         :class:`rlzoo.callbacks.Callback` objects called during training.
     progress_bar:
@@ -56,8 +61,8 @@ def train(
     eval_every:
         Evaluate the greedy policy every this many steps on a separate env instance, log
         the scores (``agent.history.evaluations``), and at the end keep the best-scoring
-        weights (the latest on ties). ``None`` takes the preset's (off without one); ``0``
-        turns it off.
+        weights (the latest on ties). ``None`` takes the preset's, else a tenth of the
+        budget; ``0`` turns it off.
     eval_episodes:
         Episodes per periodic evaluation (the preset's, else 10).
     checkpoint_every:
@@ -84,7 +89,8 @@ def train(
     Returns
     -------
     Agent
-        The trained agent; ``agent.history`` has every training episode.
+        The trained agent; ``agent.history`` has every training episode and
+        ``agent.train_settings`` the resolved :class:`~rlzoo.settings.TrainSettings`.
 
     A callback's ``on_step`` returning ``False`` stops training there: the agent keeps the
     weights trained so far (no final evaluation, no best-weights swap) and no checkpoint
@@ -97,12 +103,21 @@ def train(
     ArgumentError: an argument of the wrong kind (``total_timesteps`` must be an int >= 1,
         ``eval_every`` and ``checkpoint_every`` ints >= 0, ``eval_episodes`` an int >= 1,
         ``seed`` None or an int >= 0).
+    MissingBudgetError: no ``total_timesteps`` and no preset that has one.
     HyperparameterError: a bad hyperparameter (when ``agent`` is a name).
     TrainingDivergedError: training met a non-finite observation, reward, loss or weight.
     """
-    check_seed(seed)  # every argument is checked before the agent is built or changed
-    seed = None if seed is None else int(seed)
-    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every)
+    seed = check_seed(seed)  # every argument is checked before the agent is built or changed
+    check_values(
+        {
+            "total_timesteps": total_timesteps,
+            "eval_every": eval_every,
+            "eval_episodes": eval_episodes,
+            "checkpoint_every": checkpoint_every,
+        },
+        "train()",
+    )
+    check_values({"threads": threads}, "train()")
     _usable_folder("tensorboard_log", tensorboard_log)
     _usable_folder("checkpoint_dir", checkpoint_dir)
     if checkpoint_every and checkpoint_dir is None:
@@ -123,27 +138,60 @@ def train(
             agent.set_env(agent.wrap_env(as_single_agent_env(env)))
     else:
         raise ArgumentError(f"agent must be an rlzoo Agent or a registered agent name such as 'sb3-dqn', got {shown(agent)}")
-    preset = agent.train_defaults  # looked up once, by make_agent, from the same factory as the hyperparameters
-    if total_timesteps is None:
-        total_timesteps = preset.get("total_timesteps")
-        if total_timesteps is None:
-            raise ArgumentError(f"agent {agent.name!r} has no preset for env {agent.env_id!r}: pass total_timesteps")
-    if eval_every is None:
-        eval_every = preset.get("eval_every", 0)
-    if eval_episodes is None:
-        eval_episodes = preset.get("eval_episodes", 10)
-    _check_numbers(total_timesteps=total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes)  # the preset's too
-    total_timesteps = int(total_timesteps)
-
-    settings = RunSettings(
-        end_timestep=agent.num_timesteps + total_timesteps,
-        eval_every=int(eval_every),
-        eval_episodes=int(eval_episodes),
-        eval_seed=seed,
-        checkpoint_every=int(checkpoint_every or 0),
-        notes=dict(checkpoint_notes or {}),
+    resolved = resolve_settings(
+        agent.train_defaults,  # looked up once, by make_agent, from the same preset as the hyperparameters
+        agent=agent.name,
+        env=agent.env_id,
+        total_timesteps=total_timesteps,
+        eval_every=eval_every,
+        eval_episodes=eval_episodes,
+        checkpoint_every=checkpoint_every,
+        seed=agent.seed if seed is None else seed,
+        threads=threads,
     )
-    return _run(agent, settings, callbacks, progress_bar, checkpoint_dir, None, tensorboard_log)
+    return train_resolved(
+        agent,
+        resolved,
+        callbacks=callbacks,
+        progress_bar=progress_bar,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_notes=checkpoint_notes,
+        tensorboard_log=tensorboard_log,
+    )
+
+
+def train_resolved(
+    agent: Agent,
+    settings: TrainSettings,
+    *,
+    callbacks: Iterable[Callback] = (),
+    progress_bar: bool = False,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    checkpoint_notes: dict[str, Any] | None = None,
+    tensorboard_log: str | os.PathLike[str] | None = None,
+) -> Agent:
+    """Train ``agent`` with settings already resolved (what :func:`train` does once it has them).
+
+    Parameters
+    ----------
+    agent:
+        A built agent.
+    settings:
+        The run's :class:`~rlzoo.settings.TrainSettings` (from :func:`~rlzoo.settings.resolve_settings`).
+    callbacks, progress_bar, checkpoint_dir, checkpoint_notes, tensorboard_log:
+        As for :func:`train`.
+
+    Returns
+    -------
+    Agent
+        The trained agent, with ``agent.train_settings`` set to ``settings``.
+    """
+    if settings.checkpoint_every and checkpoint_dir is None:
+        raise ArgumentError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
+    set_threads(settings.threads)
+    agent.train_settings = settings
+    run = RunSettings(settings, end_timestep=agent.num_timesteps + settings.total_timesteps, notes=dict(checkpoint_notes or {}))
+    return _run(agent, run, callbacks, progress_bar, checkpoint_dir, None, tensorboard_log)
 
 
 def resume(
@@ -206,15 +254,16 @@ def _run(
     """Train ``agent`` to ``settings.end_timestep``, in parts between checkpoints."""
     evaluator = None
     hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
-    if settings.eval_every:
-        evaluator = EvalEvery(lambda: _eval_env(agent), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed)
+    train = settings.train
+    if train.eval_every:
+        evaluator = EvalEvery(lambda: _eval_env(agent), train.eval_every, train.eval_episodes, seed=train.seed)
         hooks.append(evaluator)
     if tensorboard_log is not None:  # after EvalEvery, so the final evaluation is logged too
         hooks.append(TensorBoardLogger(tensorboard_log))
     if progress_bar:
         hooks.append(ProgressBar())
     callback = _StopWatch(hooks)
-    end, every = settings.end_timestep, settings.checkpoint_every
+    end, every = settings.end_timestep, train.checkpoint_every
     callback.on_training_start(agent, max(end - agent.num_timesteps, 0))
     if evaluator is not None and eval_state is not None:
         evaluator.next_eval, evaluator.last_eval = eval_state.next_eval, eval_state.last_eval
@@ -238,15 +287,6 @@ def _run(
     return agent
 
 
-#: train's numeric arguments and what each accepts.
-_RULES: dict[str, checks.Rule] = {
-    "total_timesteps": checks.integer(1),
-    "eval_every": checks.integer(0),
-    "eval_episodes": checks.integer(1),
-    "checkpoint_every": checks.integer(0),
-}
-
-
 def _usable_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
     """Create ``folder`` now, so a folder that cannot be written fails before training, not after it."""
     if folder is None:
@@ -255,14 +295,6 @@ def _usable_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
         pathlib.Path(folder).mkdir(parents=True, exist_ok=True)
     except (OSError, TypeError) as exc:
         raise ArgumentError(f"{name}={shown(folder)} cannot be used as a folder: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def _check_numbers(**arguments: Any) -> None:
-    """Each argument that is not ``None`` against its rule."""
-    for name, value in arguments.items():
-        problem = None if value is None else _RULES[name](value)
-        if problem is not None:
-            raise ArgumentError(f"{name}={shown(value)}: {problem}")
 
 
 def _eval_state(evaluator: EvalEvery | None) -> EvalState | None:

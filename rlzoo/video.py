@@ -11,13 +11,13 @@ import importlib.util
 import os
 import pathlib
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rlzoo.agent import Agent
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.evaluation import EvalResult, evaluate
-
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
+from rlzoo.multiagent import is_parallel_env
+from rlzoo.registry import make_env
 
 NO_DISPLAY = (
     "there is no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set): record videos instead, with rlzoo record"
@@ -97,16 +97,12 @@ def has_display() -> bool:
 
 
 def _make_env(agent: Agent, render_mode: str) -> Any:
-    from rlzoo.registry import make_env
-
     if agent.env_id is None:
         raise RLZooError("this agent's env is not registered, so it cannot be rebuilt to render it")
     return make_env(agent.env_id, **{**agent.env_kwargs, "render_mode": render_mode})
 
 
 def _is_parallel(env: Any) -> bool:
-    from rlzoo.multiagent import is_parallel_env
-
     return is_parallel_env(env)
 
 

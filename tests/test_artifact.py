@@ -18,7 +18,7 @@ import pytest
 
 import rlzoo
 import rlzoo.artifact
-from rlzoo.artifact import FORMAT_VERSION, MANIFEST
+from rlzoo.manifest import FORMAT_VERSION, MANIFEST
 from rlzoo.errors import ArtifactError
 
 

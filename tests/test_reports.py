@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rlzoo.agent import TrainingHistory
+from rlzoo.records import TrainingHistory
 from rlzoo.reports import clipped_error_bars, plot_learning_curve, return_range
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import rlzoo
+from rlzoo.artifact import load
 from rlzoo.cli.common import add_saved_agent_arguments
+from rlzoo.errors import RLZooError
+from rlzoo.video import NO_DISPLAY, has_display, play
 
 
 def add_parser(commands: Any) -> None:
@@ -17,11 +19,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.video import NO_DISPLAY, has_display, play
-
     if not has_display():  # before loading the agent: say it at once
-        raise rlzoo.RLZooError(NO_DISPLAY)
-    agent = rlzoo.load(args.artifact)
+        raise RLZooError(NO_DISPLAY)
+    agent = load(args.artifact)
     result = play(agent, args.episodes, seed=args.seed)
     print(f"{agent.name} on {agent.env_id}: {result}")
     return 0

@@ -6,8 +6,9 @@ import argparse
 import os
 from typing import Any
 
-import rlzoo
+from rlzoo.artifact import load
 from rlzoo.cli.common import UsageError, add_saved_agent_arguments, is_regular_file
+from rlzoo.evaluation import evaluate
 
 
 def add_parser(commands: Any) -> None:
@@ -23,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.artifact!r}: no such file: give the agent.zip written by rlzoo train or rlzoo.save")
     if not is_regular_file(args.artifact):
         raise UsageError(f"{args.artifact!r} is not a file (a folder?): give the agent.zip written by rlzoo train or rlzoo.save")
-    agent = rlzoo.load(args.artifact)
-    result = rlzoo.evaluate(agent, n_episodes=args.episodes, seed=args.seed, deterministic=not args.stochastic)
+    agent = load(args.artifact)
+    result = evaluate(agent, n_episodes=args.episodes, seed=args.seed, deterministic=not args.stochastic)
     print(f"{agent.name} on {agent.env_id}, {agent.num_timesteps} steps trained")
     print(f"{'stochastic' if args.stochastic else 'greedy'} evaluation: {result} (min {min(result.returns):.1f})")
     return 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import rlzoo
 from rlzoo.cli.common import table
+from rlzoo.registry import list_agents, list_envs
 
 
 def add_parser(commands: Any) -> None:
@@ -16,9 +16,9 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     agents = [["AGENT", "EXTRA", "PROVIDED BY"]]
-    agents += [[a.name, f"{a.distribution or 'rlzoo'}[{a.extra}]" if a.extra else "-", a.owner] for a in rlzoo.list_agents()]
+    agents += [[a.name, f"{a.distribution or 'rlzoo'}[{a.extra}]" if a.extra else "-", a.owner] for a in list_agents()]
     envs = [["ENV", "KIND", "EXTRA", "PROVIDED BY", "DESCRIPTION"]]
-    envs += [[e.id, e.kind, f"rlzoo[{e.extra}]" if e.extra else "-", e.owner, e.description] for e in rlzoo.list_envs()]
+    envs += [[e.id, e.kind, f"rlzoo[{e.extra}]" if e.extra else "-", e.owner, e.description] for e in list_envs()]
     print(table(agents))
     print()
     print(table(envs))

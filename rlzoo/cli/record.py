@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import rlzoo
+from rlzoo.artifact import load
 from rlzoo.cli.common import add_saved_agent_arguments
+from rlzoo.video import record
 
 
 def add_parser(commands: Any) -> None:
@@ -18,9 +19,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.video import record
-
-    agent = rlzoo.load(args.artifact)
+    agent = load(args.artifact)
     for path in record(agent, args.out, args.episodes, seed=args.seed):
         print(f"wrote {path}")
     return 0

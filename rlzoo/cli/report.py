@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rlzoo.experiments.report import report as make_report
+
 
 def add_parser(commands: Any) -> None:
     """Register ``report`` on the subcommand parsers."""
@@ -24,9 +26,7 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.experiments import report
-
-    result = report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs)
+    result = make_report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs)
     print(result.table)
     print(f"wrote {', '.join(str(path) for path in result.files)}")
     return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from rlzoo.cli.common import parse_set, positive_int
 from rlzoo.errors import RLZooError
+from rlzoo.experiments.driver import sweep
 
 
 def add_parser(commands: Any) -> None:
@@ -35,6 +36,7 @@ def add_parser(commands: Any) -> None:
         "--preset",
         help="build every agent from this preset YAML or preset name (recipe) instead of its own; with a grid file: replaces its presets",
     )
+    sweep.add_argument("--label", default="", help="the report's name for these runs (default: the agent's name; not with a grid file)")
     sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
     sweep.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
     sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
@@ -50,27 +52,10 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from rlzoo.experiments import sweep
-    from rlzoo.experiments.grid import DEFAULT_SEEDS, load_grid, make_grid
-
     if args.grid and (args.agents or args.envs):
         raise RLZooError("give a grid file or --agents and --envs, not both")
     if not args.grid and not (args.agents and args.envs):
         raise RLZooError("give --agents and --envs (for example --agents sb3-ppo sb3-dqn --envs CartPole-v1), or a YAML grid file")
-    if args.grid is None:
-        grid = make_grid(
-            args.agents,
-            args.envs,
-            args.seeds or DEFAULT_SEEDS,
-            steps=args.steps,
-            overrides=parse_set(args.set),
-            eval_every=args.eval_every,
-            preset=args.preset,
-        )
-    else:
-        grid = load_grid(
-            args.grid, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every, overrides=parse_set(args.set), preset=args.preset
-        )
     bar: Any = None
 
     def on_start(todo: int, skipped: int) -> None:
@@ -93,7 +78,15 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         summary = sweep(
-            grid=grid,
+            args.agents,
+            args.envs,
+            args.seeds,
+            steps=args.steps,
+            eval_every=args.eval_every,
+            overrides=parse_set(args.set),
+            preset=args.preset,
+            label=args.label,
+            grid=args.grid,
             out=args.out,
             workers=args.workers,
             ray=args.ray,

@@ -18,10 +18,15 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-import rlzoo
-from rlzoo.agent import Agent
-from rlzoo.callbacks import Callback
+from rlzoo import training
+from rlzoo.agent import Agent, Callback
+from rlzoo.artifact import save
+from rlzoo.builder import make_agent
+from rlzoo.checkpoint import latest_checkpoint, read_checkpoint
 from rlzoo.cli.common import UsageError, check_output_folder, non_empty, non_negative_int, parse_set, positive_int, seed_int
+from rlzoo.evaluation import final_evaluation
+from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
+from rlzoo.settings import FINAL_EPISODES
 from rlzoo.threads import set_threads
 
 OUTPUTS = ("agent.zip", "episodes.csv", "learning_curve.png")
@@ -36,10 +41,14 @@ def add_parser(commands: Any) -> None:
     train.add_argument("--steps", type=positive_int, help="env steps to train (default: the preset's)")
     train.add_argument("--seed", type=seed_int, default=0, help="seed of training and evaluation, 0 to 2**32-1 (default 0)")
     train.add_argument(
-        "--eval-every", type=non_negative_int, help="evaluate every N steps and keep the best weights (default: the preset's; 0: off)"
+        "--eval-every",
+        type=non_negative_int,
+        help="evaluate every N steps and keep the best weights (default: the preset's, else a tenth of the steps; 0: off)",
     )
     train.add_argument("--eval-episodes", type=positive_int, help="episodes per periodic evaluation (default: the preset's, else 10)")
-    train.add_argument("--episodes", type=positive_int, default=100, help="episodes of the final greedy evaluation (default 100)")
+    train.add_argument(
+        "--episodes", type=positive_int, default=FINAL_EPISODES, help=f"episodes of the final greedy evaluation (default {FINAL_EPISODES})"
+    )
     train.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter, value read as YAML (repeatable)"
     )
@@ -132,9 +141,9 @@ def _train(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathlib
         print(note)
     set_threads(args.threads)  # before the agent is built: TensorFlow fixes its threads then
     notes = {"episodes": args.episodes, "title": f"{args.agent} on {args.env} (seed {args.seed})", "seed": args.seed}
-    agent = rlzoo.make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
+    agent = make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
     with live_evaluation_lines():
-        rlzoo.train(
+        training.train(
             agent,
             total_timesteps=args.steps,
             seed=args.seed,
@@ -152,9 +161,6 @@ def _train(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathlib
 
 
 def _resume(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathlib.Path, dict[str, Any]]:
-    from rlzoo.checkpoint import latest_checkpoint, read_checkpoint
-    from rlzoo.training import resume
-
     given = [
         flag
         for flag, value in (
@@ -185,9 +191,11 @@ def _resume(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathli
         f"at step {checkpoint.agent.num_timesteps} of {checkpoint.settings.end_timestep}"
     )
     for timestep, mean, std in checkpoint.agent.history.evaluations:  # those before the checkpoint, as the first start printed them
-        print(f"eval at step {timestep}: {mean:.1f} ± {std:.1f} (greedy, {checkpoint.settings.eval_episodes} episodes)")
+        print(f"eval at step {timestep}: {mean:.1f} ± {std:.1f} (greedy, {checkpoint.settings.train.eval_episodes} episodes)")
     with live_evaluation_lines():
-        resume(checkpoint, callbacks=[stop], progress_bar=not args.no_progress, tensorboard_log=args.tensorboard, threads=args.threads)
+        training.resume(
+            checkpoint, callbacks=[stop], progress_bar=not args.no_progress, tensorboard_log=args.tensorboard, threads=args.threads
+        )
     return checkpoint.agent, out, checkpoint.settings.notes
 
 
@@ -208,8 +216,7 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
             print(f"rlzoo: continue from the latest checkpoint with: rlzoo train --resume {out}", file=sys.stderr)
         return 128 + stop.signum
     stop.signum = signal.SIGINT  # from here the first signal aborts: the run is saved
-    result = rlzoo.evaluate(agent, n_episodes=int(notes.get("episodes", 100)), seed=notes.get("seed"))
-    agent.last_evaluation = result
+    result = final_evaluation(agent, n_episodes=int(notes.get("episodes", FINAL_EPISODES)))
     written = _save(agent, out, title)
     kept = agent.history.kept_timestep
     if kept is not None:
@@ -222,9 +229,7 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
 
 
 def _save(agent: Agent, out: pathlib.Path, title: str) -> str:
-    from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
-
-    artifact = rlzoo.save(agent, out / "agent.zip")
+    artifact = save(agent, out / "agent.zip")
     write_episodes_csv(agent.history, out / "episodes.csv")
     spec = getattr(agent.env, "spec", None)
     result = agent.last_evaluation

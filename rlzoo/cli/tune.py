@@ -6,10 +6,12 @@ import argparse
 import sys
 from typing import Any
 
+from rlzoo.tuning import tune as run_tuning
+from rlzoo.tuning.study import PRUNERS, SAMPLERS, import_optuna
+
 
 def add_parser(commands: Any) -> None:
     """Register ``tune`` on the subcommand parsers."""
-    from rlzoo.tuning.study import PRUNERS, SAMPLERS
 
     tune = commands.add_parser(
         "tune",
@@ -43,14 +45,11 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlzoo.tuning import tune
-    from rlzoo.tuning.study import import_optuna
-
     if not args.verbose:  # Optuna logs every trial to stderr; -v shows them
         optuna = import_optuna()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        result = _tune(args, tune)
+        result = _tune(args)
     except KeyboardInterrupt:
         print("rlzoo: interrupted: run the same command again to continue the study", file=sys.stderr)
         return 130
@@ -65,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tune(args: argparse.Namespace, tune: Any) -> Any:
+def _tune(args: argparse.Namespace) -> Any:
     trials = args.trials if args.trials is not None or args.timeout is not None else 20
-    return tune(
+    return run_tuning(
         args.agent,
         args.env,
         trials=trials,

@@ -9,6 +9,8 @@ from typing import Any
 import gymnasium as gym
 
 from rlzoo.agent import Agent
+from rlzoo.evaluation import evaluate
+from rlzoo.registry import make_env
 
 RANDOM_EPISODES = 100
 RANDOM_SEED = 0
@@ -60,9 +62,6 @@ def random_score(env_id: str, episodes: int = RANDOM_EPISODES, seed: int = RANDO
     -------
     float
     """
-    from rlzoo.evaluation import evaluate
-    from rlzoo.registry import make_env
-
     with warnings.catch_warnings():
         # Gymnasium warns that CartPole-v0 is out of date; the results being reported chose it.
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -13,11 +13,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
-from rlzoo.errors import RLZooError
-from rlzoo.experiments.grid import DEFAULT_SEEDS, RunSpec, load_grid, make_grid
+from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.experiments.executors import LocalPool, RayCluster
+from rlzoo.experiments.grid import DEFAULT_SEEDS, GridError, RunSpec, load_grid, make_grid
 from rlzoo.experiments.run import RUNS_FOLDER, RunOutcome, write_files
 from rlzoo.experiments.store import Store
 from rlzoo.files import sweep_leftovers
+from rlzoo.presets import find_preset
+from rlzoo.registry import get_agent
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +59,13 @@ Progress = Callable[[RunSpec, RunOutcome, int, int], None]
 def sweep(
     agents: Sequence[str] = (),
     envs: Sequence[str] = (),
-    seeds: int | Sequence[int] = DEFAULT_SEEDS,
+    seeds: int | Sequence[int] | None = None,
     *,
     steps: int | None = None,
+    eval_every: int | None = None,
     overrides: dict[str, Any] | None = None,
     preset: str | None = None,
+    label: str = "",
     grid: str | os.PathLike[str] | Sequence[RunSpec] | None = None,
     out: str | os.PathLike[str] = "runs/sweep",
     workers: int | None = None,
@@ -78,8 +83,13 @@ def sweep(
 
     Parameters
     ----------
-    agents, envs, seeds, steps, overrides, preset:
-        The grid (see :func:`rlzoo.experiments.grid.make_grid`), unless ``grid`` is given.
+    agents, envs, seeds, steps, eval_every, overrides, preset, label:
+        The grid (see :func:`rlzoo.experiments.grid.make_grid`; ``seeds`` defaults to
+        :data:`~rlzoo.experiments.grid.DEFAULT_SEEDS`), unless ``grid`` is given. With a grid
+        file, ``seeds``, ``steps``, ``eval_every`` and ``preset`` replace every block's, and
+        ``overrides`` add to each block's ``set`` (what ``rlzoo sweep FILE --seeds 2`` does).
+        Training settings a run leaves open resolve as for :func:`rlzoo.train`
+        (:mod:`rlzoo.settings`).
     grid:
         A YAML grid file (see :func:`rlzoo.experiments.grid.load_grid`) or :class:`RunSpec` records.
     out:
@@ -100,22 +110,31 @@ def sweep(
     -------
     SweepSummary
     """
+    if grid is not None and (agents or envs):
+        raise GridError("give a grid file or agents and envs, not both")
     if grid is None:
-        specs = make_grid(agents, envs, seeds, steps=steps, overrides=overrides, preset=preset)
+        if not agents or not envs:
+            raise GridError(
+                "give agents and envs (for example agents ['sb3-ppo', 'sb3-dqn'] and envs ['CartPole-v1']), or a YAML grid file"
+            )
+        specs = make_grid(
+            agents,
+            envs,
+            DEFAULT_SEEDS if seeds is None else seeds,
+            steps=steps,
+            overrides=overrides,
+            eval_every=eval_every,
+            label=label,
+            preset=preset,
+        )
     elif isinstance(grid, (str, os.PathLike)):
-        specs = load_grid(pathlib.Path(grid))
+        if not isinstance(seeds, (int, type(None))):
+            raise GridError(f"with a grid file, seeds replaces every block's seeds and must be a count, got {seeds!r}")
+        specs = load_grid(pathlib.Path(grid), seeds=seeds, steps=steps, eval_every=eval_every, overrides=overrides, preset=preset)
     else:
         specs = list(grid)
     check_presets(specs)
-    executor: Executor
-    if ray:
-        from rlzoo.experiments.executors import RayCluster
-
-        executor = RayCluster(ray, shared_results)
-    else:
-        from rlzoo.experiments.executors import LocalPool
-
-        executor = LocalPool(workers)
+    executor: Executor = RayCluster(ray, shared_results) if ray else LocalPool(workers)
     return run_grid(specs, pathlib.Path(out), executor, progress=progress, on_start=on_start)
 
 
@@ -136,10 +155,6 @@ def check_presets(specs: Sequence[RunSpec]) -> None:
     RLZooError
         Naming the preset, and what would be right.
     """
-    from rlzoo.errors import MissingDependencyError
-    from rlzoo.presets import find_preset
-    from rlzoo.registry import get_agent
-
     for agent, env, preset in sorted({(s.agent, s.env, s.preset) for s in specs if s.preset is not None}):
         try:
             factory = get_agent(agent)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
+from rlzoo.builder import make_agent
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.experiments.grid import RunSpec
 from rlzoo.experiments.run import RunOutcome, perform
@@ -58,8 +59,6 @@ def preload(runs: Sequence[tuple[str, str]]) -> int:
     int
         This process's id (which worker did it).
     """
-    from rlzoo.registry import make_agent
-
     one_thread_per_worker()
     first_env: dict[str, str] = {}
     for agent, env in runs:

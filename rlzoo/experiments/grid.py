@@ -12,7 +12,6 @@ from typing import Any
 from rlzoo.errors import RLZooError
 
 DEFAULT_SEEDS = 10
-FINAL_EPISODES = 100
 
 
 class GridError(RLZooError, ValueError):

@@ -14,11 +14,17 @@ import shutil
 import tempfile
 import time
 import traceback
+from typing import Any
 
-from rlzoo.experiments.grid import FINAL_EPISODES, RunSpec
+from rlzoo.artifact import save
+from rlzoo.builder import make_agent
+from rlzoo.evaluation import final_evaluation
+from rlzoo.experiments.grid import RunSpec
 from rlzoo.files import current_umask, temporary_folder
 from rlzoo.quiet import quiet_frameworks
+from rlzoo.reports import write_episodes_csv
 from rlzoo.threads import one_thread_per_worker
+from rlzoo.training import train
 
 #: Where finished runs' folders live inside a results directory.
 RUNS_FOLDER = "runs"
@@ -45,9 +51,11 @@ class RunOutcome:
     num_timesteps:
         Env steps trained.
     final_mean, final_std, final_returns:
-        The final greedy evaluation over :data:`FINAL_EPISODES` episodes.
+        The final greedy evaluation over :data:`rlzoo.settings.FINAL_EPISODES` episodes.
     curve:
         The periodic greedy evaluations, ``(timestep, mean, std)`` rows.
+    settings:
+        The run's resolved :class:`~rlzoo.settings.TrainSettings`, as JSON values.
     files:
         The run folder's files (name to bytes) when the worker could not write into the
         results directory itself (a Ray worker on another machine); else ``None``.
@@ -66,6 +74,7 @@ class RunOutcome:
     final_std: float | None = None
     final_returns: list[float] = dataclasses.field(default_factory=list)
     curve: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
+    settings: dict[str, Any] | None = None
     files: dict[str, bytes] | None = None
 
 
@@ -85,33 +94,23 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     -------
     RunOutcome
     """
-    import rlzoo
-    from rlzoo.reports import write_episodes_csv
-
     quiet_frameworks()
     one_thread_per_worker()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
     # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
     staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
-        agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
+        agent = make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         one_thread_per_worker()  # the backend may just have imported torch
-        total = spec.steps or agent.train_defaults.get("total_timesteps")
-        if not total:
-            raise ValueError(f"agent {spec.agent!r} has no preset for env {spec.env!r}: give the sweep steps")
-        eval_every = spec.eval_every
-        if eval_every is None:
-            eval_every = agent.train_defaults.get("eval_every") or max(1, int(total) // 10)
         clock = time.perf_counter()
-        rlzoo.train(agent, total_timesteps=int(total), seed=spec.seed, eval_every=eval_every)
+        train(agent, total_timesteps=spec.steps, seed=spec.seed, eval_every=spec.eval_every)  # rlzoo.settings resolves the rest
         outcome.train_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
-        result = rlzoo.evaluate(agent, n_episodes=FINAL_EPISODES, seed=spec.seed)
+        result = final_evaluation(agent)
         outcome.eval_seconds = time.perf_counter() - clock
-        agent.last_evaluation = result
         clock = time.perf_counter()
         with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
-            rlzoo.save(agent, staging / "agent.zip")
+            save(agent, staging / "agent.zip")
             write_episodes_csv(agent.history, staging / "episodes.csv")
             if results_dir is None:
                 outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
@@ -123,6 +122,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         outcome.final_mean, outcome.final_std = result.mean, result.std
         outcome.final_returns = [float(r) for r in result.returns]
         outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
+        outcome.settings = agent.train_settings.to_dict() if agent.train_settings is not None else None
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
     outcome.finished = time.time()

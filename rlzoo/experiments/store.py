@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS runs (
     final_mean REAL,
     final_std REAL,
     final_returns TEXT,
-    curve TEXT
+    curve TEXT,
+    settings TEXT
 )
 """
 
@@ -65,6 +66,8 @@ class Store:
             columns = {row["name"] for row in self._db.execute("PRAGMA table_info(runs)")}
             if "preset" not in columns:  # an index written before runs could name a preset
                 self._db.execute("ALTER TABLE runs ADD COLUMN preset TEXT")
+            if "settings" not in columns:  # an index written before runs recorded their resolved settings
+                self._db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -103,7 +106,7 @@ class Store:
         with self._db:
             self._db.execute(
                 "UPDATE runs SET status=?, error=?, started=?, finished=?, train_seconds=?, eval_seconds=?,"
-                " save_seconds=?, num_timesteps=?, final_mean=?, final_std=?, final_returns=?, curve=?"
+                " save_seconds=?, num_timesteps=?, final_mean=?, final_std=?, final_returns=?, curve=?, settings=?"
                 " WHERE run_id=?",
                 (
                     outcome.status,
@@ -118,12 +121,13 @@ class Store:
                     outcome.final_std,
                     json.dumps(outcome.final_returns),
                     json.dumps(outcome.curve),
+                    None if outcome.settings is None else json.dumps(outcome.settings, sort_keys=True),
                     outcome.run_id,
                 ),
             )
 
     def rows(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Rows as dicts (``overrides``, ``final_returns`` and ``curve`` decoded), optionally of one status."""
+        """Rows as dicts (``overrides``, ``final_returns``, ``curve`` and ``settings`` decoded), optionally of one status."""
         query = "SELECT * FROM runs"
         args: tuple[str, ...] = ()
         if status is not None:
@@ -131,7 +135,7 @@ class Store:
         result = []
         for row in self._db.execute(query + " ORDER BY label, env, seed", args):
             record = dict(row)
-            for key in ("overrides", "final_returns", "curve"):
+            for key in ("overrides", "final_returns", "curve", "settings"):
                 record[key] = json.loads(record[key]) if record[key] is not None else None
             result.append(record)
         return result

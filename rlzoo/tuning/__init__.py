@@ -16,6 +16,7 @@ from typing import Any
 
 from rlzoo.errors import UnknownAgentError
 from rlzoo.registry import list_agents, make_env
+from rlzoo.tuning import outputs
 from rlzoo.tuning.objective import TrialSettings
 from rlzoo.tuning.spaces import space_for
 from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
@@ -71,6 +72,7 @@ def tune(
     eval_every: int | None = None,
     eval_episodes: int | None = None,
     seed: int | None = None,
+    enqueue: list[dict[str, Any]] | None = None,
 ) -> TuneResult:
     """Tune an agent's hyperparameters on an env with Optuna, then write the best preset,
     a summary and plots into ``out/<study name>/``.
@@ -107,17 +109,20 @@ def tune(
         A YAML file or dict merged over the backend's search space
         (:mod:`rlzoo.tuning.spaces`).
     eval_every, eval_episodes:
-        Periodic evaluation of each trial (default: the preset's, else every steps // 10
-        steps over 5 episodes).
+        Periodic evaluation of each trial. These and ``steps`` resolve as for
+        :func:`rlzoo.train` (:mod:`rlzoo.settings`: the argument, then the preset, then
+        every tenth of the steps over 10 episodes), and the resolved settings are recorded
+        on each trial and in ``best_preset.yml``.
     seed:
         Seeds the sampler (offset per worker); ``None``: random.
+    enqueue:
+        Points to try first, each a mapping of the search space's parameter names to
+        values (Optuna's ``enqueue_trial``), e.g. the preset in force.
 
     Returns
     -------
     TuneResult
     """
-    from rlzoo.tuning import outputs
-
     import_optuna()
     known = [entry.name for entry in list_agents()]
     if agent not in known:
@@ -133,6 +138,10 @@ def tune(
     folder = study_folder(out, study_name)
     storage = storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}"
     config = StudyConfig(storage, study_name, sampler, pruner, seed)
+    if enqueue:
+        opened = open_study(config)
+        for params in enqueue:
+            opened.enqueue_trial(dict(params), skip_if_exists=True)
     settings = TrialSettings(agent, env, space_for(agent, space), steps, tuple(range(seeds_per_trial)), eval_every, eval_episodes)
     run_workers(config, settings, trials, timeout, n_jobs)
 

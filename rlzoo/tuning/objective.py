@@ -3,7 +3,9 @@
 The score is the mean greedy return over every periodic evaluation of every seed (rlzoo's
 own :class:`rlzoo.callbacks.EvalEvery`), so a trial that learns early and stays good beats
 one that peaks once. After each evaluation the running mean is reported to Optuna and the
-pruner may stop the trial there.
+pruner may stop the trial there. Each seed then ends with the same final evaluation as
+``rlzoo train`` and a sweep run (:func:`rlzoo.evaluation.final_evaluation`), recorded on the
+trial; a trial's training settings resolve as theirs do (:mod:`rlzoo.settings`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from rlzoo.callbacks import Callback
+from rlzoo.agent import Agent, Callback
+from rlzoo.builder import make_agent
+from rlzoo.errors import RLZooError
+from rlzoo.evaluation import final_evaluation
+from rlzoo.presets import find_preset
+from rlzoo.registry import get_agent
+from rlzoo.settings import TrainSettings, resolve_settings
+from rlzoo.training import train_resolved
 from rlzoo.tuning.spaces import deep_merge, sample
 
 if TYPE_CHECKING:
     import optuna
-
-    from rlzoo.agent import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +44,10 @@ class TrialSettings:
     steps: training steps per seed; ``None``: the preset's.
     seeds: the training seeds of every trial (the same for all trials, so they compare on
         equal terms); the objective is the mean over them.
-    eval_every: steps between periodic evaluations; ``None``: the preset's, else steps // 10.
-    eval_episodes: episodes per periodic evaluation; ``None``: the preset's, else 5.
+    eval_every: steps between periodic evaluations; ``None``: as :func:`rlzoo.settings.resolve_settings` resolves it.
+    eval_episodes: episodes per periodic evaluation; ``None``: likewise.
+    train: the resolved settings every trial trains with (its seed set per training seed),
+        filled in by :func:`resolve_budget`.
     """
 
     agent: str
@@ -48,6 +57,7 @@ class TrialSettings:
     seeds: tuple[int, ...] = (0,)
     eval_every: int | None = None
     eval_episodes: int | None = None
+    train: TrainSettings | None = None
 
 
 class ReportEvaluations(Callback):
@@ -98,24 +108,23 @@ class TrialFailed(Exception):
 
 
 def resolve_budget(settings: TrialSettings) -> TrialSettings:
-    """``settings`` with ``steps``, ``eval_every`` and ``eval_episodes`` filled in from the
-    preset for (agent, env) where they are ``None``. Imports the agent's backend.
+    """``settings`` with :attr:`TrialSettings.train` resolved from the arguments and the preset
+    for (agent, env), in :mod:`rlzoo.settings`' one order. Imports the agent's backend.
 
     Raises
     ------
-    RLZooError: no steps given and no preset to take them from.
+    MissingBudgetError: no steps given and no preset to take them from.
     """
-    from rlzoo.errors import RLZooError
-    from rlzoo.presets import find_preset
-    from rlzoo.registry import get_agent
-
     preset = find_preset(get_agent(settings.agent), settings.env)
-    steps = int(settings.steps or preset.train.get("total_timesteps") or 0)
-    if steps <= 0:
-        raise RLZooError(f"agent {settings.agent!r} has no preset for env {settings.env!r}: pass steps (--steps N)")
-    eval_every = int(settings.eval_every or preset.train.get("eval_every") or max(steps // 10, 1))
-    eval_episodes = int(settings.eval_episodes or preset.train.get("eval_episodes") or 5)
-    return dataclasses.replace(settings, steps=steps, eval_every=eval_every, eval_episodes=eval_episodes)
+    resolved = resolve_settings(
+        preset.train,
+        agent=settings.agent,
+        env=settings.env,
+        total_timesteps=settings.steps,
+        eval_every=settings.eval_every,
+        eval_episodes=settings.eval_episodes,
+    )
+    return dataclasses.replace(settings, train=resolved)
 
 
 def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
@@ -142,37 +151,33 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     optuna.TrialPruned: the pruner stopped the trial.
     TrialFailed: training broke for this sample.
     """
-    import optuna
+    import optuna  # the tune extra's dependency, loaded by the worker already
 
-    from rlzoo.errors import RLZooError
-    from rlzoo.presets import find_preset
-    from rlzoo.registry import get_agent, make_agent
-    from rlzoo.training import train
-
+    resolved = settings.train
+    if resolved is None:
+        raise RLZooError("run_trial needs settings whose budget is resolved: pass them through resolve_budget first")
     preset = find_preset(get_agent(settings.agent), settings.env)
     hyperparams = deep_merge(preset.hyperparams, sample(trial, settings.space))
-    budget = {"total_timesteps": settings.steps, "eval_every": settings.eval_every, "eval_episodes": settings.eval_episodes}
+    recorded = {key: value for key, value in resolved.to_dict().items() if key != "seed"}
     trial.set_user_attr("hyperparams", json.loads(json.dumps(hyperparams)))
-    trial.set_user_attr("train", budget)
+    trial.set_user_attr("train", recorded)
     scores: list[float] = []
+    finals: list[dict[str, Any]] = []
     reporter = ReportEvaluations(trial, scores)
     try:
         for seed in settings.seeds:
             agent = make_agent(settings.agent, settings.env, seed=seed, **hyperparams)
-            train(
-                agent,
-                total_timesteps=settings.steps,
-                seed=seed,
-                callbacks=[reporter],
-                eval_every=settings.eval_every,
-                eval_episodes=settings.eval_episodes,
-            )
-            reporter.report(agent)  # the final evaluation comes in on_training_end, after this hook's turn
+            train_resolved(agent, dataclasses.replace(resolved, seed=seed), callbacks=[reporter])
+            reporter.report(agent)  # the final periodic evaluation comes in on_training_end, after this hook's turn
+            result = final_evaluation(agent)
+            finals.append({"seed": seed, "mean": result.mean, "std": result.std, "returns": list(result.returns)})
+            trial.set_user_attr("final_evaluations", finals)
     except (optuna.TrialPruned, RLZooError):
         raise
     except Exception as exc:
         raise TrialFailed(f"trial {trial.number} failed with {hyperparams}: {exc!r}") from exc
-    score = sum(scores) / len(scores)
+    # Without periodic evaluations (eval_every 0) the final evaluations are the only scores.
+    score = sum(scores) / len(scores) if scores else sum(final["mean"] for final in finals) / len(finals)
     if not math.isfinite(score):
         raise TrialFailed(f"trial {trial.number}: non-finite score {score} with {hyperparams}")
     logger.info("trial %d: %.1f with %s", trial.number, score, hyperparams)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import pathlib
 from typing import TYPE_CHECKING, Any
 
 from rlzoo.files import atomic_write
+from rlzoo.settings import PRESET_KEYS
 
 if TYPE_CHECKING:
     import optuna
@@ -42,7 +44,8 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
 def preset_of(trial: optuna.trial.FrozenTrial, env: str) -> dict[str, Any]:
     """The trial's settings in the format of ``agents/presets/*.yml``:
     ``{env: {train: {...}, hyperparams: {...}}}``."""
-    return {env: {"train": dict(trial.user_attrs["train"]), "hyperparams": dict(trial.user_attrs["hyperparams"])}}
+    train = {key: value for key, value in trial.user_attrs["train"].items() if key in PRESET_KEYS}
+    return {env: {"train": train, "hyperparams": dict(trial.user_attrs["hyperparams"])}}
 
 
 def write_preset(study: optuna.Study, env: str, path: pathlib.Path) -> pathlib.Path | None:
@@ -62,6 +65,7 @@ def write_preset(study: optuna.Study, env: str, path: pathlib.Path) -> pathlib.P
     header = (
         f"# Best trial of study {study.study_name!r}: trial {trial.number}, objective {trial.value:.2f}\n"
         "# (mean greedy return over the periodic evaluations of its seeds). Written by rlzoo tune.\n"
+        f"# Resolved training settings of every trial: {json.dumps(trial.user_attrs['train'], sort_keys=True)}\n"
     )
     text = header + yaml.safe_dump(preset_of(trial, env), sort_keys=False, default_flow_style=None)
     with atomic_write(path) as handle:

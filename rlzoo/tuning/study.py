@@ -255,7 +255,8 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     settings = resolve_budget(settings)  # imports the agent's backend
     one_thread_per_worker()  # told through the frameworks' own APIs now that they are loaded
-    evaluations = max(int(settings.steps or 1) // int(settings.eval_every or 1), 1)
+    assert settings.train is not None
+    evaluations = max(settings.train.total_timesteps // (settings.train.eval_every or settings.train.total_timesteps), 1)
     study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), evaluations_per_seed=evaluations)
     fail_dead_trials(study)
     worker = {"host": socket.gethostname(), "pid": os.getpid()}
