@@ -12,10 +12,8 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from rlzoo.checks import MAX_SEED
 from rlzoo.errors import RLZooError
-
-#: The largest seed NumPy's legacy generator (which several backends seed) accepts.
-MAX_SEED = 2**32 - 1
 
 
 class UsageError(RLZooError):
