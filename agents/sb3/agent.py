@@ -246,7 +246,7 @@ class SB3Agent(Agent):
         run_end:
             The end of the whole run, where SB3's schedules reach 0; ``None``: this part's end.
         """
-        # SB3 (2.3 to 2.9 at least) has no public way to do this, hence the per-instance override of its
+        # SB3 (checked in 2.9.2) has no public way to do this, hence the per-instance override of its
         # private _update_current_progress_remaining(num_timesteps, total_timesteps), which both the
         # on-policy and the off-policy loop call with the end of the current learn() call:
         # - learn(n, reset_num_timesteps=False) puts the schedules' end at num_timesteps + n, which is
@@ -256,11 +256,11 @@ class SB3Agent(Agent):
         #   rollout buffer) and before updating _last_obs; PPO and A2C also skip training on the cut rollout.
         # - Wrapping the schedules (lr_schedule, clip_range, clip_range_vf, DQN's exploration_schedule)
         #   to rescale a part's progress to the run's is one wrapper per algorithm's schedule set, is not
-        #   bit-identical (1 - n / run_end recovered from 1 - n / part_end rounds differently), and leaves
+        #   bit-identical (1 - n / run_end recovered from 1 - n / part_end can round differently), and leaves
         #   _current_progress_remaining (read by training_metrics) at the part's.
         # - Setting _total_timesteps (private too) reaches only the off-policy loop: the on-policy one
         #   passes its local total_timesteps.
-        # tests/test_sb3.py checks the method's name and signature and that learn() still routes the
+        # tests/test_sb3_progress.py checks the method's name and signature and that learn() still routes the
         # progress through it, so an SB3 release that changes either fails there, not silently here.
         model = self.model
         if run_end is not None:
