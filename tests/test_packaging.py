@@ -32,7 +32,7 @@ def test_wheel_has_only_the_rlzoo_package_at_top_level(wheel) -> None:
     top = {name.split("/")[0] for name in names}
     assert top == {"rlzoo", next(t for t in top if t.endswith(".dist-info"))}, top
     assert "rlzoo/envs/__init__.py" in names
-    assert "rlzoo/agents/sb3.py" in names
+    assert "rlzoo/agents/sb3/__init__.py" in names and "rlzoo/agents/sb3/payload.py" in names
     assert "rlzoo/agents/presets/sb3-dqn.yml" in names
     assert "rlzoo/tuning/study.py" in names and "rlzoo/agents/presets/kerasrl2-dqn.recipe.yml" in names
 
