@@ -19,8 +19,7 @@ from tf_keras.layers import Dense, Flatten
 from tf_keras.models import Sequential
 
 from rlzoo import checks
-from rlzoo.agent import Agent, env_rng_state, set_env_rng_state
-from rlzoo.callbacks import Callback
+from rlzoo.agent import Agent, Callback, env_rng_state, set_env_rng_state
 from rlzoo.errors import ArtifactError, CheckpointError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR

@@ -20,8 +20,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 
-from rlzoo.agent import Agent, env_identity
-from rlzoo.callbacks import Callback
+from rlzoo.agent import Agent, Callback, env_identity
 from rlzoo.errors import HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
