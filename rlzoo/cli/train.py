@@ -222,7 +222,7 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
 
 
 def _save(agent: Agent, out: pathlib.Path, title: str) -> str:
-    from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
+    from rlzoo.learning_curve import plot_learning_curve, return_range, write_episodes_csv
 
     artifact = rlzoo.save(agent, out / "agent.zip")
     write_episodes_csv(agent.history, out / "episodes.csv")

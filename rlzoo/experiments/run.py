@@ -86,7 +86,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     RunOutcome
     """
     import rlzoo
-    from rlzoo.reports import write_episodes_csv
+    from rlzoo.learning_curve import write_episodes_csv
 
     quiet_frameworks()
     one_thread_per_worker()

@@ -3,7 +3,7 @@
 import numpy as np
 
 from rlzoo.agent import TrainingHistory
-from rlzoo.reports import clipped_error_bars, plot_learning_curve, return_range
+from rlzoo.learning_curve import clipped_error_bars, plot_learning_curve, return_range
 
 
 def test_error_bars_stop_at_the_highest_possible_return() -> None:
