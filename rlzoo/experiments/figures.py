@@ -1,8 +1,9 @@
-"""The report's figures: rliable's plots and matplotlib, each saved as a PNG atomically.
+"""The report's figures: rliable's plots and matplotlib.
 
-Every function takes statistics already computed (:mod:`rlzoo.experiments.cells`,
-:mod:`rlzoo.experiments.stats`), draws one figure, writes it and closes it. Each agent
-label keeps one colour across figures (seaborn's colour-blind palette, in label order).
+Every drawing function takes statistics already computed (:mod:`rlzoo.experiments.cells`,
+:mod:`rlzoo.experiments.stats`) and returns one matplotlib ``Figure`` (which shows itself in a
+notebook); :func:`save` writes it as a PNG atomically and closes it. Each agent label keeps
+one colour across figures (seaborn's colour-blind palette, in label order).
 """
 
 from __future__ import annotations
@@ -18,24 +19,21 @@ from rlzoo.experiments.stats import Estimate
 from rlzoo.files import atomic_write
 
 
-def aggregate(estimates: dict[str, Estimate], path: pathlib.Path) -> pathlib.Path:
+def aggregate(estimates: dict[str, Estimate]) -> Any:
     """IQM, mean and median of the normalised scores per label, with their intervals (rliable's interval plot).
 
     Parameters
     ----------
     estimates:
         ``{label: Estimate}`` of shape ``(3,)`` (:func:`rlzoo.experiments.stats.aggregate_estimates`).
-    path:
-        The PNG to write.
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    matplotlib.figure.Figure
     """
     from rliable import plot_utils  # rliable comes with the experiments extra
 
-    plt = _pyplot()
+    _pyplot()  # the Agg backend, before rliable draws
     figure, _ = plot_utils.plot_interval_estimates(
         {k: e.point for k, e in estimates.items()},
         {k: np.stack([e.low, e.high]) for k, e in estimates.items()},
@@ -43,10 +41,10 @@ def aggregate(estimates: dict[str, Estimate], path: pathlib.Path) -> pathlib.Pat
         algorithms=list(estimates),
         xlabel="Normalised score",
     )
-    return _save(plt, figure, path)
+    return figure
 
 
-def performance_profiles(profiles: dict[str, Estimate], taus: np.ndarray, path: pathlib.Path) -> pathlib.Path:
+def performance_profiles(profiles: dict[str, Estimate], taus: np.ndarray) -> Any:
     """The fraction of runs above each normalised score, per label, with CI bands.
 
     Parameters
@@ -55,13 +53,10 @@ def performance_profiles(profiles: dict[str, Estimate], taus: np.ndarray, path: 
         ``{label: Estimate}`` of shape ``(len(taus),)`` (:func:`rlzoo.experiments.stats.performance_profiles`).
     taus:
         The thresholds.
-    path:
-        The PNG to write.
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    matplotlib.figure.Figure
     """
     from rliable import plot_utils  # rliable comes with the experiments extra
 
@@ -77,36 +72,32 @@ def performance_profiles(profiles: dict[str, Estimate], taus: np.ndarray, path: 
         ax=axes,
     )
     axes.legend(labels, loc="upper right")
-    return _save(plt, figure, path)
+    return figure
 
 
-def improvement(pairs: list[Improvement], path: pathlib.Path) -> pathlib.Path:
+def improvement(pairs: list[Improvement]) -> Any:
     """P(X > Y) per pair with its interval (rliable's probability-of-improvement plot).
 
     Parameters
     ----------
     pairs:
         At least one pair.
-    path:
-        The PNG to write.
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    matplotlib.figure.Figure
     """
     from rliable import plot_utils  # rliable comes with the experiments extra
 
-    plt = _pyplot()
+    _pyplot()  # the Agg backend, before rliable draws
     points = {f"{p.x},{p.y}": p.point for p in pairs}
     intervals = {f"{p.x},{p.y}": np.array([p.low, p.high]) for p in pairs}
     figure = plot_utils.plot_probability_of_improvement(points, intervals, figsize=(5, 1 + 0.6 * len(points)))
     # rliable returns the axes in some versions and the figure in others.
-    figure = figure.figure if hasattr(figure, "figure") and not hasattr(figure, "savefig") else figure
-    return _save(plt, figure, path)
+    return figure.figure if hasattr(figure, "figure") and not hasattr(figure, "savefig") else figure
 
 
-def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], envs: list[str], path: pathlib.Path) -> pathlib.Path:
+def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], envs: list[str]) -> Any:
     """One panel per env: each label's IQM learning curve with its CI band, over timesteps.
 
     Parameters
@@ -117,13 +108,10 @@ def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], e
         Every label, sorted (they fix the colours).
     envs:
         Every env, sorted: one panel each, a panel without curves stays empty.
-    path:
-        The PNG to write.
 
     Returns
     -------
-    pathlib.Path
-        ``path``.
+    matplotlib.figure.Figure
     """
     plt = _pyplot()
     columns = min(3, len(envs))
@@ -144,7 +132,7 @@ def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], e
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=8, loc="best")
     figure.tight_layout()
-    return _save(plt, figure, path)
+    return figure
 
 
 def _pyplot() -> Any:
@@ -164,11 +152,24 @@ def _colors(labels: list[str]) -> dict[str, Any]:
     return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
-def _save(plt: Any, figure: Any, path: pathlib.Path) -> pathlib.Path:
-    """Write ``figure`` as a PNG atomically and close it."""
+def save(figure: Any, path: pathlib.Path) -> pathlib.Path:
+    """Write ``figure`` as a PNG atomically (100 dpi, cropped to its content) and close it.
+
+    Parameters
+    ----------
+    figure:
+        A matplotlib figure.
+    path:
+        The PNG to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     with atomic_write(path) as handle:
         handle.write(buffer.getvalue())
-    plt.close(figure)
+    _pyplot().close(figure)
     return path

@@ -107,20 +107,20 @@ def report(
         estimates = stats.aggregate_estimates(normalised, reps=reps)
         runs = next(iter(normalised.values())).shape[0]
         lines += tables.aggregate_section(estimates, common, runs)
-        files.append(figures.aggregate(estimates, target / "aggregate.png"))
+        files.append(figures.save(figures.aggregate(estimates), target / "aggregate.png"))
         profiles = stats.performance_profiles(normalised, TAUS, reps=reps)
-        files.append(figures.performance_profiles(profiles, TAUS, target / "performance_profile.png"))
+        files.append(figures.save(figures.performance_profiles(profiles, TAUS), target / "performance_profile.png"))
     else:
         lines += tables.no_aggregate_section()
     if len(labels) > 1:
         pairs = cells.improvements(grouped, labels, reps)
         lines += tables.improvement_section(pairs)
         if pairs:
-            files.append(figures.improvement(pairs, target / "probability_of_improvement.png"))
+            files.append(figures.save(figures.improvement(pairs), target / "probability_of_improvement.png"))
     curves = cells.learning_curves(grouped, reps)
     if curves:
         lines += tables.curves_section()
-        files.append(figures.sample_efficiency(curves, labels, env_ids, target / "sample_efficiency.png"))
+        files.append(figures.save(figures.sample_efficiency(curves, labels, env_ids), target / "sample_efficiency.png"))
 
     markdown = _write_text(target / "report.md", "\n".join(lines) + "\n")
     return Report(markdown, table, (markdown, *files))

@@ -208,18 +208,16 @@ def scores_csv(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
     str
         The CSV text.
     """
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
     header = ["agent", "env", "seeds"]
     for name in stats.STATISTICS:
         header += [name.lower(), f"{name.lower()}_low", f"{name.lower()}_high"]
-    writer.writerow([*header, "random", "solved"])
+    rows: list[list[object]] = [[*header, "random", "solved"]]
     for (label, env), cell in sorted(cells.items()):
         estimate = per_cell[label, env]
         values = [f"{v:.6g}" for i in range(len(stats.STATISTICS)) for v in (estimate.point[i], estimate.low[i], estimate.high[i])]
         low, high = bounds[env]
-        writer.writerow([label, env, len(cell.finals), *values, f"{low:.6g}", "" if high is None else f"{high:.6g}"])
-    return text.getvalue()
+        rows.append([label, env, len(cell.finals), *values, f"{low:.6g}", "" if high is None else f"{high:.6g}"])
+    return _csv(rows)
 
 
 def runs_csv(done: list[dict[str, Any]]) -> str:
@@ -235,13 +233,11 @@ def runs_csv(done: list[dict[str, Any]]) -> str:
     str
         The CSV text.
     """
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(
+    rows: list[list[object]] = [
         ["run_id", "agent", "label", "preset", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"]
-    )
+    ]
     for row in done:
-        writer.writerow(
+        rows.append(
             [
                 row["run_id"],
                 row["agent"],
@@ -256,6 +252,13 @@ def runs_csv(done: list[dict[str, Any]]) -> str:
                 f"{row['eval_seconds']:.3f}",
             ]
         )
+    return _csv(rows)
+
+
+def _csv(rows: list[list[object]]) -> str:
+    """Rows as CSV text, ``\\n`` line ends."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
     return text.getvalue()
 
 
