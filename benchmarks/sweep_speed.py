@@ -89,7 +89,7 @@ def plain_loop(specs: Sequence[object], folder: str) -> Timing:
     """The sweep's per-run work without the sweep, timed inside a warm worker."""
     import rlzoo
     from rlzoo.experiments.run import quiet_frameworks
-    from rlzoo.reports import write_episodes_csv
+    from rlzoo.learning_curve import write_episodes_csv
     from rlzoo.threads import one_thread_per_worker
 
     quiet_frameworks()

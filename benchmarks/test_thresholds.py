@@ -27,6 +27,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+# The keras-rl2 cases are defined once, beside the tests that assert on them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import kerasrl2_cases as cases  # noqa: E402
 
 CONFIGS: dict[str, dict[str, str]] = {
     "omp1": {"OMP_NUM_THREADS": "1"},
@@ -67,77 +72,22 @@ def sb3_ppo_cartpole(seed: int, steps: int = 16000) -> dict[str, float]:
 
 def kerasrl2_cartpole(seed: int) -> dict[str, float]:
     """tests/test_kerasrl2.py: the recipe, 3000 steps on CartPole-v0."""
-    import rlzoo
-
-    agent = rlzoo.train("kerasrl2-dqn", "CartPole-v0", total_timesteps=3000, seed=seed)
-    return {"eval10": rlzoo.evaluate(agent, n_episodes=10, seed=seed).mean}
+    return {"eval10": cases.recipe_score(cases.recipe(seed), seed)}
 
 
 def kerasrl2_tutorial(seed: int) -> dict[str, float]:
     """tests/test_kerasrl2.py::test_the_tutorial_runs_unchanged_on_gymnasium: episodes in 1000 steps."""
-    import gymnasium as gym
-    import numpy as np
-
-    import rlzoo.agents.kerasrl2  # noqa: F401  (installs the compatibility fixes)
-    import tensorflow as tf
-    from rl.agents.dqn import DQNAgent
-    from rl.memory import SequentialMemory
-    from rl.policy import BoltzmannQPolicy
-    from tensorflow.keras.layers import Activation, Dense, Flatten
-    from tensorflow.keras.models import Sequential
-    from tensorflow.keras.optimizers import Adam
-
-    env = gym.make("CartPole-v0")
-    np.random.seed(123 + seed)
-    tf.random.set_seed(seed)
-    model = Sequential([Flatten(input_shape=(1,) + env.observation_space.shape), Dense(24), Activation("relu"),
-                        Dense(24), Activation("relu"), Dense(env.action_space.n), Activation("linear")])
-    dqn = DQNAgent(model=model, nb_actions=env.action_space.n, memory=SequentialMemory(limit=50000, window_length=1),
-                   nb_steps_warmup=10, target_model_update=1e-2, policy=BoltzmannQPolicy())
-    dqn.compile(Adam(lr=1e-3), metrics=["mae"])
-    history = dqn.fit(env, nb_steps=1000, visualize=False, verbose=0)
-    return {"episodes": float(len(history.history["episode_reward"]))}
+    return {"episodes": float(len(cases.tutorial(seed).history.history["episode_reward"]))}
 
 
 def kerasrl2_truncation(seed: int) -> dict[str, float]:
     """tests/test_kerasrl2.py: truncated episodes in 400 steps of 15-step CartPole."""
-    import gymnasium as gym
-    import numpy as np
-
-    import rlzoo
-
-    agent = rlzoo.train(rlzoo.make_agent("kerasrl2-dqn", gym.make("CartPole-v1", max_episode_steps=15), seed=seed), total_timesteps=400)
-    memory = agent.memory
-    ends = np.cumsum([length for _, _, length in agent.history.episodes]) - 1
-    return {"truncated": float(sum(not memory.terminated[end] for end in ends))}
+    return {"truncated": float(len(cases.truncated_episode_ends(cases.truncation(seed))))}
 
 
 def kerasrl2_fused(seed: int) -> dict[str, float]:
     """tests/test_kerasrl2.py: fused update vs keras-rl2's backward; 1.0 = at the test's tolerance."""
-    import numpy as np
-
-    import rlzoo
-
-    agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v0", seed=seed)
-    memory, dqn = agent.memory, agent.dqn
-    rng = np.random.default_rng(seed)
-    for _ in range(64):
-        memory.add(rng.normal(size=4), int(rng.integers(2)), 1.0, rng.normal(size=4), bool(rng.random() < 0.1))
-    start_weights, start_fill = agent.get_weights(), (memory.nb_entries, memory._next)
-    observation, next_observation = rng.normal(size=4).astype(np.float32), rng.normal(size=4).astype(np.float32)
-    dqn.training, dqn.step = True, 100
-    dqn.recent_observation, dqn.recent_action, memory.next_observation = observation, 1, next_observation
-    np.random.seed(7)
-    dqn.backward(1.0, terminal=False)
-    stock_online, stock_target = agent.get_weights()
-    agent.set_weights(start_weights)
-    memory.nb_entries, memory._next = start_fill
-    memory.add(observation, 1, 1.0, next_observation, False)
-    np.random.seed(7)
-    agent.fused.backward()
-    fused_online, fused_target = agent.get_weights()
-    online = max(float(np.max(np.abs(f - s) / (1e-6 + 1e-4 * np.abs(s)))) for s, f in zip(stock_online, fused_online))
-    target = max(float(np.max(np.abs(f - s) / 2e-5)) for s, f in zip(stock_target, fused_target))
+    online, target = cases.tolerance_used(cases.fused_and_stock_updates(seed))
     return {"online_tol_used": online, "target_tol_used": target}
 
 

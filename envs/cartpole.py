@@ -11,11 +11,10 @@ import numpy as np
 from rlzoo import checks
 from rlzoo.errors import EnvConfigError
 
-from .physics import FORCE_MAG, HALF_LENGTH, MASS_CART, MASS_POLE, THETA_THRESHOLD, X_THRESHOLD, cartpole_step
+from .physics import FLOATS, FORCE_MAG, HALF_LENGTH, MASS_CART, MASS_POLE, THETA_THRESHOLD, X_THRESHOLD, observation, variant_step
 
 #: Physical parameters a variant may randomise per episode, with their nominal values.
 NOMINAL = {"masscart": MASS_CART, "masspole": MASS_POLE, "length": HALF_LENGTH, "force_mag": FORCE_MAG}
-GUST_DECAY = 0.95
 
 
 def observation_space(swing_up: bool) -> gym.spaces.Box:
@@ -54,11 +53,6 @@ def checked_variant(continuous: Any, swing_up: Any, wind_std: Any, randomize: An
     checked("swing_up", swing_up, checks.boolean)
     checked("wind_std", wind_std, checks.number(low=0))
     return checked_ranges(randomize)
-
-
-def wrap_angle(theta: Any) -> Any:
-    """An angle in [-pi, pi)."""
-    return (theta + math.pi) % (2 * math.pi) - math.pi
 
 
 class CartPoleVariantEnv(gym.Env):
@@ -114,26 +108,22 @@ class CartPoleVariantEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        params = self.params
-        if self.continuous:
-            force = float(np.clip(action, -1.0, 1.0)[0]) * params["force_mag"]
-        else:
-            force = params["force_mag"] if action == 1 else -params["force_mag"]
-        if self.wind_std:
-            force += self.gust
-            self.gust = GUST_DECAY * self.gust + self.wind_std * float(self.np_random.standard_normal())
-        self.state = x, _, theta, _ = cartpole_step(*self.state, force, params["masscart"], params["masspole"], params["length"])
-        if self.swing_up:
-            terminated = not -X_THRESHOLD <= x <= X_THRESHOLD
-            reward = (1.0 + math.cos(theta)) / 2.0
-        else:
-            terminated = not (-X_THRESHOLD <= x <= X_THRESHOLD and -THETA_THRESHOLD <= theta <= THETA_THRESHOLD)
-            reward = 1.0
+        noise = float(self.np_random.standard_normal()) if self.wind_std else 0.0
+        self.state, self.gust, terminated, reward = variant_step(
+            self.state,
+            float(action[0]) if self.continuous else action,
+            self.params,
+            self.gust,
+            noise,
+            continuous=self.continuous,
+            swing_up=self.swing_up,
+            wind_std=self.wind_std,
+            ops=FLOATS,
+        )
         return self._observation(), reward, terminated, False, self._info()
 
     def _observation(self) -> np.ndarray:
-        x, x_dot, theta, theta_dot = self.state
-        return np.array((x, x_dot, wrap_angle(theta) if self.swing_up else theta, theta_dot), dtype=np.float32)
+        return np.array(observation(self.state, self.swing_up), dtype=np.float32)
 
     def _info(self) -> dict[str, Any]:
         return {name: self.params[name] for name in self.randomize}

@@ -12,8 +12,8 @@ from gymnasium.vector.utils import batch_space
 from rlzoo import checks
 from rlzoo.errors import EnvConfigError
 
-from .cartpole import GUST_DECAY, NOMINAL, action_space, checked, checked_variant, observation_space, wrap_angle
-from .physics import THETA_THRESHOLD, X_THRESHOLD, cartpole_step
+from .cartpole import NOMINAL, action_space, checked, checked_variant, observation_space
+from .physics import ARRAYS, observation, variant_step
 
 
 class CartPoleVariantVectorEnv(VectorEnv):
@@ -74,26 +74,20 @@ class CartPoleVariantVectorEnv(VectorEnv):
         return self._observations(), self._info()
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        p = self.params
-        if self.continuous:
-            force = np.clip(np.asarray(actions, dtype=np.float64).reshape(self.num_envs), -1.0, 1.0) * p["force_mag"]
-        else:
-            force = np.where(np.asarray(actions) == 1, p["force_mag"], -p["force_mag"])
-        if self.wind_std:
-            force = force + self.gust
-            self.gust = GUST_DECAY * self.gust + self.wind_std * self.np_random.standard_normal(self.num_envs)
-        x, x_dot, theta, theta_dot = self.state
-        x, x_dot, theta, theta_dot = cartpole_step(
-            x, x_dot, theta, theta_dot, force, p["masscart"], p["masspole"], p["length"], np.cos, np.sin
+        noise = self.np_random.standard_normal(self.num_envs) if self.wind_std else 0.0
+        state, self.gust, terminated, reward = variant_step(
+            self.state,
+            np.asarray(actions, dtype=np.float64).reshape(self.num_envs) if self.continuous else np.asarray(actions),
+            self.params,
+            self.gust,
+            noise,
+            continuous=self.continuous,
+            swing_up=self.swing_up,
+            wind_std=self.wind_std,
+            ops=ARRAYS,
         )
-        self.state = np.stack((x, x_dot, theta, theta_dot))
-        out_of_track = (x < -X_THRESHOLD) | (x > X_THRESHOLD)
-        if self.swing_up:
-            terminated = out_of_track
-            reward = ((1.0 + np.cos(theta)) / 2.0).astype(np.float32)
-        else:
-            terminated = out_of_track | (theta < -THETA_THRESHOLD) | (theta > THETA_THRESHOLD)
-            reward = np.ones(self.num_envs, dtype=np.float32)
+        self.state = np.stack(state)
+        reward = np.broadcast_to(reward, (self.num_envs,)).astype(np.float32)  # 1.0 per step unless swinging up
         self.steps += 1
         truncated = self.steps >= self.max_episode_steps
 
@@ -107,10 +101,7 @@ class CartPoleVariantVectorEnv(VectorEnv):
         return self._observations(), reward, terminated, truncated, self._info()
 
     def _observations(self) -> np.ndarray:
-        observations = self.state.T.astype(np.float32)
-        if self.swing_up:
-            observations[:, 2] = wrap_angle(observations[:, 2])
-        return observations
+        return np.stack(observation(self.state, self.swing_up), axis=1).astype(np.float32)
 
     def _info(self) -> dict[str, Any]:
         # Gymnasium's vector envs pair every info key with a "_key" mask of the envs that set

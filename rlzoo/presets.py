@@ -18,7 +18,8 @@ import os
 import pathlib
 from typing import Any
 
-from rlzoo.errors import ArgumentError, MissingDependencyError, RLZooError
+from rlzoo import yamlfile
+from rlzoo.errors import ArgumentError, RLZooError
 from rlzoo.settings import PRESET_KEYS, check_values
 
 
@@ -50,14 +51,7 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     dict[str, Preset]
         By env id.
     """
-    try:
-        import yaml
-    except ImportError as exc:
-        raise MissingDependencyError("reading presets", "sb3") from exc
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RLZooError(f"{path}: cannot read the preset file: {' '.join(str(exc).split())}") from None
+    raw = yamlfile.load(path, "preset file", extra="sb3") or {}
     if not isinstance(raw, dict):
         raise RLZooError(f"{path}: a preset file maps env ids to {{train: {{...}}, hyperparams: {{...}}}}, not a {type(raw).__name__}")
     presets = {}

@@ -75,9 +75,12 @@ def test_batched_dynamics_match_the_single_env_from_the_same_state(env_id) -> No
         inner.steps[:] = 0
         action = single.action_space.sample() if single.continuous else int(rng.integers(2))
         actions = np.stack([action] * 3) if single.continuous else np.full(3, action)
-        single.step(action)
-        batch.step(actions)
+        _, reward, terminated, _, _ = single.step(action)
+        _, rewards, terminations, _, _ = batch.step(actions)
         np.testing.assert_allclose(inner.state[:, 1], single.state, rtol=1e-12, atol=1e-12)
+        # ...and the same rules: what the agent sees (before any observation wrapper), the reward, the end.
+        np.testing.assert_allclose(inner._observations()[1], single._observation(), rtol=1e-6, atol=1e-6)
+        assert rewards[1] == pytest.approx(reward, abs=1e-6) and terminations[1] == terminated
         if abs(single.state[0]) > 2.4 or (abs(single.state[2]) > 0.21 and not single.swing_up):
             single.reset()  # keep sampling states from live episodes
 

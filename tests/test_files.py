@@ -15,7 +15,7 @@ import pytest
 
 import rlzoo
 from rlzoo.files import atomic_write, sweep_leftovers
-from rlzoo.reports import plot_learning_curve, write_episodes_csv
+from rlzoo.learning_curve import plot_learning_curve, write_episodes_csv
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import re
 import tempfile
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any
 
+from rlzoo import yamlfile
 from rlzoo.checks import MAX_SEED
-from rlzoo.errors import RLZooError
+from rlzoo.errors import MissingDependencyError, RLZooError
 
 
 class UsageError(RLZooError):
@@ -81,70 +80,10 @@ def non_empty(text: str) -> str:
 
 
 # -- --set values ------------------------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _core_schema_loader() -> type:
-    """A PyYAML ``SafeLoader`` that resolves plain scalars by the YAML 1.2 core schema.
-
-    PyYAML follows YAML 1.1, where ``1e-3`` and ``1E5`` are strings (a float needs a dot
-    there), ``010`` is octal and ``no``/``on`` are booleans. The core schema reads numbers
-    the way Python does: ``1e-3``, ``1E5``, ``.5``, ``-2``, ``.inf`` (and ``inf``); only
-    ``true``/``false`` are booleans. Quoted values always stay strings.
-    """
-    import yaml
-
-    class CoreSchemaLoader(yaml.SafeLoader):
-        pass
-
-    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
-    CoreSchemaLoader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    resolvers = [
-        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-        ("tag:yaml.org,2002:int", r"^[-+]?[0-9]+$", "-+0123456789"),
-        ("tag:yaml.org,2002:int", r"^0o[0-7]+$|^0x[0-9a-fA-F]+$", "0"),
-        (
-            "tag:yaml.org,2002:float",
-            r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
-            r"|^[-+]?\.?(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$",
-            "-+.0123456789iIn",
-        ),
-    ]
-    for tag, pattern, first in resolvers:
-        CoreSchemaLoader.add_implicit_resolver(tag, re.compile(pattern), list(first))
-
-    def construct_int(loader: Any, node: Any) -> int:
-        text = loader.construct_scalar(node)
-        if text.startswith(("0o", "0x")):
-            return int(text, 0)
-        return int(text, 10)  # "010" is ten, not YAML 1.1's octal eight
-
-    def construct_float(loader: Any, node: Any) -> float:
-        text = loader.construct_scalar(node).lower()
-        return float(text.replace(".inf", "inf").replace(".nan", "nan"))
-
-    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
-    CoreSchemaLoader.add_constructor("tag:yaml.org,2002:float", construct_float)
-    return CoreSchemaLoader
-
-
-def read_value(text: str) -> Any:
-    """One ``--set`` value read as YAML with the 1.2 core schema (numbers read as numbers,
-    in lists and mappings too: ``{net_arch: [64, 64]}``).
-
-    Raises
-    ------
-    yaml.YAMLError
-        The text is not valid YAML.
-    """
-    import yaml
-
-    return yaml.load(text, Loader=_core_schema_loader())  # noqa: S506 - a SafeLoader subclass
-
-
 def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` as a dict, each value read by :func:`read_value`.
+    """``["key=value", ...]`` as a dict, each value read as YAML with the 1.2 core schema
+    (:func:`rlzoo.yamlfile.parse`: numbers read as numbers, in lists and mappings too:
+    ``{net_arch: [64, 64]}``).
 
     Parameters
     ----------
@@ -155,8 +94,6 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
     -------
     dict[str, Any]
     """
-    import yaml
-
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -164,10 +101,11 @@ def parse_set(pairs: Sequence[str]) -> dict[str, Any]:
         if not sep or not key:
             raise UsageError(f"--set expects key=value (for example --set learning_rate=0.001), got {pair!r}")
         try:
-            values[key] = read_value(raw)
-        except yaml.YAMLError as exc:
-            problem = " ".join(str(exc).split())
-            raise UsageError(f"--set {key}: cannot read the value {raw!r}: {problem}") from None
+            values[key] = yamlfile.parse(raw, f"the --set {key} value {raw!r}", extra="sb3")
+        except MissingDependencyError:
+            raise
+        except RLZooError as exc:
+            raise UsageError(str(exc)) from None
     return values
 
 

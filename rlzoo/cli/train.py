@@ -25,7 +25,7 @@ from rlzoo.builder import make_agent
 from rlzoo.checkpoint import latest_checkpoint, read_checkpoint
 from rlzoo.cli.common import UsageError, check_output_folder, non_empty, non_negative_int, parse_set, positive_int, seed_int
 from rlzoo.evaluation import final_evaluation
-from rlzoo.reports import plot_learning_curve, return_range, write_episodes_csv
+from rlzoo.learning_curve import plot_learning_curve, return_range, write_episodes_csv
 from rlzoo.settings import FINAL_EPISODES
 from rlzoo.threads import set_threads
 

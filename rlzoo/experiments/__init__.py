@@ -8,7 +8,10 @@ It sits above :func:`rlzoo.make_agent`, :func:`rlzoo.train`, :func:`rlzoo.evalua
 - :mod:`~rlzoo.experiments.store`: the SQLite index, written by the driver only;
 - :mod:`~rlzoo.experiments.executors`: a local process pool, or Ray tasks;
 - :mod:`~rlzoo.experiments.driver`: the driver, :func:`sweep`;
-- :mod:`~rlzoo.experiments.stats`, :mod:`~rlzoo.experiments.report`: :func:`report`.
+- :mod:`~rlzoo.experiments.stats`: rliable's statistics; :mod:`~rlzoo.experiments.cells`: the runs
+  grouped by (agent, env) and their statistics;
+- :mod:`~rlzoo.experiments.tables`, :mod:`~rlzoo.experiments.figures`: the report's text and PNGs;
+- :mod:`~rlzoo.experiments.report`: :func:`report`, which calls them.
 """
 
 from __future__ import annotations

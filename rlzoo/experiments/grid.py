@@ -9,7 +9,8 @@ import pathlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rlzoo.errors import RLZooError
+from rlzoo import yamlfile
+from rlzoo.errors import MissingDependencyError, RLZooError
 
 DEFAULT_SEEDS = 10
 
@@ -229,15 +230,13 @@ def load_grid(
     -------
     list[RunSpec]
     """
-    import yaml
-
     file = pathlib.Path(path)
     try:
-        data = yaml.safe_load(file.read_text())
-    except OSError as exc:
-        raise GridError(f"cannot read the grid file {str(file)!r}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise GridError(f"the grid file {str(file)!r} is not valid YAML: {exc}") from None
+        data = yamlfile.load(file, "grid file", extra="experiments")
+    except MissingDependencyError:
+        raise
+    except RLZooError as exc:
+        raise GridError(str(exc)) from None
     given = (
         ("seeds", seeds),
         ("steps", steps),

@@ -21,8 +21,8 @@ from rlzoo.builder import make_agent
 from rlzoo.evaluation import final_evaluation
 from rlzoo.experiments.grid import RunSpec
 from rlzoo.files import current_umask, temporary_folder
+from rlzoo.learning_curve import write_episodes_csv
 from rlzoo.quiet import quiet_frameworks
-from rlzoo.reports import write_episodes_csv
 from rlzoo.threads import one_thread_per_worker
 from rlzoo.training import train
 

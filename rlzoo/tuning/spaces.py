@@ -26,6 +26,7 @@ import copy
 import pathlib
 from typing import TYPE_CHECKING, Any
 
+from rlzoo import yamlfile
 from rlzoo.errors import RLZooError
 
 if TYPE_CHECKING:
@@ -186,13 +187,8 @@ def space_for(agent: str, override: str | pathlib.Path | dict[str, Any] | None =
     space = copy.deepcopy(SPACES.get(agent, {}))
     source = "override"
     if isinstance(override, (str, pathlib.Path)):
-        import yaml
-
         source = str(override)
-        try:
-            override = yaml.safe_load(pathlib.Path(override).read_text()) or {}
-        except OSError as exc:
-            raise RLZooError(f"cannot read the search space file {source}: {exc.strerror}") from None
+        override = yamlfile.load(override, "search space file", extra="tune") or {}
         if not isinstance(override, dict):
             raise RLZooError(f"{source}: a search space is a mapping of hyperparameter names to specs")
     for name, spec in (override or {}).items():

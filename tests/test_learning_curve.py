@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from rlzoo.learning_curve import clipped_error_bars, plot_learning_curve, return_range
 from rlzoo.records import TrainingHistory
-from rlzoo.reports import clipped_error_bars, plot_learning_curve, return_range
 
 
 def test_error_bars_stop_at_the_highest_possible_return() -> None:
