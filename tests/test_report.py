@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import pathlib
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from rlzoo.experiments.stats import (
     score_distribution,
 )
 from rlzoo.experiments.store import Store
+from rlzoo.settings import TrainSettings
 
 # Known final scores: seeds 0..7 of each (agent, env) score base + 10 * seed.
 BASE = {("sb3-dqn", "CartPole-v1"): 100.0, ("sb3-ppo", "CartPole-v1"): 300.0, ("sb3-dqn", "CartPole-v0"): 50.0, ("sb3-ppo", "CartPole-v0"): 150.0}
@@ -38,8 +40,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
         for spec in specs:
             final = BASE[spec.agent, spec.env] + 10.0 * spec.seed
             curve = [(t, final * t / 1000, 1.0) for t in (250, 500, 750, 1000)]
+            settings = TrainSettings(1000, 250, 10, 0, spec.seed, 1).to_dict()
             store.record(RunOutcome(spec.run_id, "done", started=0.0, finished=2.0, train_seconds=1.0, eval_seconds=0.5,
-                                    num_timesteps=1000, final_mean=final, final_std=0.0, final_returns=[final] * 100, curve=curve))
+                                    num_timesteps=1000, final_mean=final, final_std=0.0, final_returns=[final] * 100, curve=curve,
+                                    settings=settings))
     return out
 
 
@@ -165,3 +169,11 @@ def test_report_of_an_agent_that_did_not_run_names_those_that_did(results: pathl
 
     with pytest.raises(RLZooError, match=r"agents \['kerasrl2-dqn'\]: not among the sweep.s agents; they are sb3-dqn, sb3-ppo"):
         report(results, tmp_path, reps=REPS, agents=["kerasrl2-dqn"])
+
+
+def test_the_report_says_how_every_run_was_trained(written) -> None:
+    markdown = written.markdown.read_text()
+    assert "## Training settings" in markdown
+    assert "| sb3-dqn | CartPole-v1 | total_timesteps 1000, eval_every 250, eval_episodes 10, checkpoint_every 0, threads 1 | 8 |" in markdown
+    runs = list(csv.DictReader((written.markdown.parent / "runs.csv").open()))
+    assert json.loads(runs[0]["settings"])["eval_every"] == 250

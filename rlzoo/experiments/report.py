@@ -95,7 +95,12 @@ def report(
     per_cell = cells.per_cell_estimates(grouped, labels, reps)
 
     table = tables.cell_table(grouped, per_cell, bounds)
-    lines = [*tables.header(results, rows, done), *tables.cell_section(table), *tables.bounds_section(bounds)]
+    lines = [
+        *tables.header(results, rows, done),
+        *tables.cell_section(table),
+        *tables.settings_section(done),
+        *tables.bounds_section(bounds),
+    ]
     files = [
         _write_text(target / "scores.csv", tables.scores_csv(grouped, per_cell, bounds)),
         _write_text(target / "runs.csv", tables.runs_csv(done)),

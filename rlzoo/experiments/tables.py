@@ -8,8 +8,10 @@ one string. Nothing here computes a statistic or writes a file.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import io
+import json
 import os
 import pathlib
 import platform
@@ -20,6 +22,7 @@ import numpy as np
 from rlzoo.experiments import stats
 from rlzoo.experiments.bounds import RANDOM_EPISODES
 from rlzoo.experiments.cells import CURVE_POINTS, Bounds, Cells, Improvement
+from rlzoo.settings import TrainSettings
 
 
 def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> list[str]:
@@ -55,6 +58,40 @@ def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[st
         "stratified bootstrap confidence intervals over seeds (rliable, fixed bootstrap seed).",
         "",
     ]
+
+
+def settings_section(done: list[dict[str, Any]]) -> list[str]:
+    """How each cell's runs trained: their resolved training settings (:mod:`rlzoo.settings`), seeds aside.
+
+    Parameters
+    ----------
+    done:
+        Index rows of finished runs; rows from an index written before runs recorded their
+        settings show "not recorded".
+
+    Returns
+    -------
+    list[str]
+        Markdown lines: one row per (label, env, settings).
+    """
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in done:
+        recorded = row.get("settings")
+        text = "not recorded"
+        if isinstance(recorded, dict):
+            names = [field.name for field in dataclasses.fields(TrainSettings) if field.name != "seed"]
+            text = ", ".join(f"{name} {recorded[name]}" for name in names if name in recorded)
+        key = (row["label"], row["env"], text)
+        counts[key] = counts.get(key, 0) + 1
+    lines = [
+        "## Training settings",
+        "",
+        "What each run trained with, resolved in one order (argument, preset file, preset, rlzoo's default).",
+        "",
+    ]
+    lines += ["| agent | env | settings | runs |", "|---|---|---|---:|"]
+    lines += [f"| {label} | {env} | {text} | {n} |" for (label, env, text), n in sorted(counts.items())]
+    return [*lines, ""]
 
 
 def _cpu_model() -> str:
@@ -221,7 +258,7 @@ def scores_csv(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
 
 
 def runs_csv(done: list[dict[str, Any]]) -> str:
-    """``runs.csv``: one row per finished run: its id, agent, label, preset, env, seed, steps, score and times.
+    """``runs.csv``: one row per finished run: its id, agent, label, preset, env, seed, steps, score, times and resolved settings.
 
     Parameters
     ----------
@@ -234,7 +271,20 @@ def runs_csv(done: list[dict[str, Any]]) -> str:
         The CSV text.
     """
     rows: list[list[object]] = [
-        ["run_id", "agent", "label", "preset", "env", "seed", "num_timesteps", "final_mean", "final_std", "train_seconds", "eval_seconds"]
+        [
+            "run_id",
+            "agent",
+            "label",
+            "preset",
+            "env",
+            "seed",
+            "num_timesteps",
+            "final_mean",
+            "final_std",
+            "train_seconds",
+            "eval_seconds",
+            "settings",
+        ]
     ]
     for row in done:
         rows.append(
@@ -250,6 +300,7 @@ def runs_csv(done: list[dict[str, Any]]) -> str:
                 f"{row['final_std']:.6g}",
                 f"{row['train_seconds']:.3f}",
                 f"{row['eval_seconds']:.3f}",
+                json.dumps(row["settings"], sort_keys=True) if row.get("settings") is not None else "",
             ]
         )
     return _csv(rows)
