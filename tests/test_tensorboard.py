@@ -37,6 +37,14 @@ def test_every_backend_writes_the_common_tags(tmp_path, name) -> None:
     assert agent.tensorboard_log is None  # only set while training
 
 
+@pytest.mark.parametrize("name", ["sb3-ppo", "kerasrl2-dqn"])
+def test_the_eval_tags_appear_without_a_cadence_in_the_preset(tmp_path, name) -> None:
+    """kerasrl2-dqn's CartPole-v0 preset sets no eval_every: rlzoo's default (a tenth of the budget) applies."""
+    rlzoo.train(name, "CartPole-v0", total_timesteps=500, seed=0, eval_episodes=2, tensorboard_log=tmp_path)
+    scalars = read_scalars(tmp_path / f"{name}_1")
+    assert len(scalars["rlzoo/eval_mean_return"]) >= 9
+
+
 def test_sb3_keeps_its_own_tags_beside_rlzoos(tmp_path) -> None:
     rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=1500, seed=0, eval_every=0, tensorboard_log=tmp_path)
     (sb3_run,) = [p for p in (tmp_path / "sb3-dqn_1").iterdir() if p.is_dir()]
