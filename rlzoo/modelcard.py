@@ -64,9 +64,7 @@ def agent_zip(folder: str | os.PathLike[str]) -> pathlib.Path:
     path = pathlib.Path(folder) / AGENT_ZIP
     if not path.is_file():
         kind = "is not a regular file" if path.exists() else "is missing"
-        raise ArtifactError(
-            folder, f"its {AGENT_ZIP} {kind}: a model folder written by rlzoo package holds agent.zip beside README.md"
-        )
+        raise ArtifactError(folder, f"its {AGENT_ZIP} {kind}: a model folder written by rlzoo package holds agent.zip beside README.md")
     return path
 
 

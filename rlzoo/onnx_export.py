@@ -157,7 +157,7 @@ def _torch_export(module: Any, shape: tuple[int, ...], outputs: list[str]) -> by
         raise RLZooError(f"torch {torch.__version__}'s ONNX exporter is not supported: rlzoo exports with torch 2.3 to 2.13")
     buffer = io.BytesIO()
     axes = {name: {0: "batch"} for name in ["observation", *outputs]}
-    kwargs = {"dynamo": False} if "dynamo" in parameters else {}
+    kwargs: dict[str, Any] = {"dynamo": False} if "dynamo" in parameters else {}
     with warnings.catch_warnings(), torch.no_grad():
         # torch >= 2.9 warns that the TorchScript exporter is deprecated; the torch.export-based one
         # needs onnxscript and gives the same Gemm/Relu graph for these MLPs.
@@ -166,7 +166,7 @@ def _torch_export(module: Any, shape: tuple[int, ...], outputs: list[str]) -> by
             torch.onnx.export(
                 module.eval(),
                 (torch.zeros((1, *shape)),),
-                buffer,
+                buffer,  # type: ignore[arg-type]  # the TorchScript exporter writes to file objects too
                 input_names=["observation"],
                 output_names=outputs,
                 dynamic_axes=axes,
@@ -205,21 +205,20 @@ def _sb3_actor_critic(agent: Any, shape: tuple[int, ...]) -> bytes:
     if not isinstance(space, (gym.spaces.Discrete, gym.spaces.Box)):
         raise RLZooError(f"ONNX export of {agent.name} supports Discrete and Box actions; {agent.env_id} has {space}")
     discrete = isinstance(space, gym.spaces.Discrete)
+    if isinstance(space, gym.spaces.Box):  # SB3's predict clips the Gaussian's mean to the bounds: constants of the graph
+        low, high = (torch.as_tensor(bound, dtype=torch.float32) for bound in (space.low, space.high))
 
     class Greedy(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.policy = policy
-            if not discrete:  # SB3's predict clips the Gaussian's mean to the bounds
-                self.register_buffer("low", torch.as_tensor(space.low, dtype=torch.float32))
-                self.register_buffer("high", torch.as_tensor(space.high, dtype=torch.float32))
 
         def forward(self, observation: torch.Tensor) -> Any:
             features = BasePolicy.extract_features(self.policy, observation, self.policy.pi_features_extractor)
             out = self.policy.action_net(self.policy.mlp_extractor.forward_actor(features))
             if discrete:
                 return torch.argmax(out, dim=1), out
-            return torch.minimum(torch.maximum(out, self.low), self.high)
+            return torch.minimum(torch.maximum(out, low), high)
 
     return _torch_export(Greedy(), shape, ["action", "logits"] if discrete else ["action"])
 
@@ -229,18 +228,17 @@ def _sb3_sac(agent: Any, shape: tuple[int, ...]) -> bytes:
 
     actor = agent.model.policy.actor
     space = agent.env.action_space
+    low, high = (torch.as_tensor(bound, dtype=torch.float32) for bound in (space.low, space.high))
 
     class Greedy(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.actor = actor
-            self.register_buffer("low", torch.as_tensor(space.low, dtype=torch.float32))
-            self.register_buffer("high", torch.as_tensor(space.high, dtype=torch.float32))
 
         def forward(self, observation: torch.Tensor) -> torch.Tensor:
             mean, _, _ = self.actor.get_action_dist_params(observation)
             squashed = torch.tanh(mean)  # the squashed Gaussian's mode, as SAC's deterministic action
-            return self.low + 0.5 * (squashed + 1.0) * (self.high - self.low)  # SB3's unscale_action
+            return low + 0.5 * (squashed + 1.0) * (high - low)  # SB3's unscale_action
 
     return _torch_export(Greedy(), shape, ["action"])
 
@@ -270,8 +268,7 @@ def _kerasrl2_dqn(agent: Any, shape: tuple[int, ...]) -> bytes:
         proto, _ = tf2onnx.convert.from_graph_def(frozen, input_names=[model.input.name], output_names=[model.output.name], opset=OPSET)
     except Exception as exc:  # tf2onnx raises plain Exceptions for unsupported ops or TensorFlow versions
         raise RLZooError(
-            f"tf2onnx {tf2onnx.__version__} cannot convert this Keras model with TensorFlow {tf.__version__} "
-            f"({type(exc).__name__}: {exc})"
+            f"tf2onnx {tf2onnx.__version__} cannot convert this Keras model with TensorFlow {tf.__version__} ({type(exc).__name__}: {exc})"
         ) from None
     return _with_greedy_head(proto, model.input.name, model.output.name)
 

@@ -123,7 +123,8 @@ def read_metadata(path: str | os.PathLike[str], session: Any) -> dict[str, str]:
     if missing:
         raise ArtifactError(path, f"it has no {', '.join(missing)} metadata: export the agent with rlzoo export AGENT.zip --onnx FILE")
     if metadata["rlzoo.format_version"] != str(ONNX_FORMAT_VERSION):
-        raise ArtifactError(path, f"its rlzoo.format_version is {metadata['rlzoo.format_version']!r}; this rlzoo reads {ONNX_FORMAT_VERSION}")
+        version = metadata["rlzoo.format_version"]
+        raise ArtifactError(path, f"its rlzoo.format_version is {version!r}; this rlzoo reads {ONNX_FORMAT_VERSION}: upgrade rlzoo")
     if metadata["rlzoo.action"] not in ("discrete", "continuous"):
         raise ArtifactError(path, f"its rlzoo.action is {metadata['rlzoo.action']!r}: expected 'discrete' or 'continuous'")
     if not metadata["rlzoo.frame_stack"].isdigit() or not 1 <= int(metadata["rlzoo.frame_stack"]) <= 1024:
@@ -169,7 +170,8 @@ def load_onnx(path: str | os.PathLike[str], env: gym.Env | str | None = None, *,
 
     file = pathlib.Path(path)
     if not file.is_file():
-        raise ArtifactError(path, "no such file" if not file.exists() else "it is not a regular file: give the policy.onnx rlzoo export wrote")
+        problem = "no such file" if not file.exists() else "it is not a regular file"
+        raise ArtifactError(path, f"{problem}: give the policy.onnx that rlzoo export wrote")
     if file.stat().st_size > MAX_ONNX_BYTES:
         raise ArtifactError(path, f"it is larger than {MAX_ONNX_BYTES} bytes")
     options = onnxruntime.SessionOptions()
