@@ -63,8 +63,12 @@ def agent_zip(folder: str | os.PathLike[str]) -> pathlib.Path:
     """
     path = pathlib.Path(folder) / AGENT_ZIP
     if not path.is_file():
-        kind = "is not a regular file" if path.exists() else "is missing"
-        raise ArtifactError(folder, f"its {AGENT_ZIP} {kind}: a model folder written by rlzoo package holds agent.zip beside README.md")
+        kind = f"an {AGENT_ZIP} that is not a regular file" if path.exists() else f"no {AGENT_ZIP}"
+        raise ArtifactError(
+            folder,
+            f"it is a directory, not a regular file, and holds {kind}: pass a file written by rlzoo.save, or a model "
+            "folder written by rlzoo package (agent.zip beside README.md)",
+        )
     return path
 
 

@@ -235,7 +235,7 @@ def test_loading_a_folder_executes_nothing_the_card_names(folder, tmp_path) -> N
 def test_a_folder_without_agent_zip_is_refused(folder) -> None:
     (folder / "agent.zip").unlink()
 
-    with pytest.raises(ArtifactError, match="its agent.zip is missing"), warnings.catch_warnings():
+    with pytest.raises(ArtifactError, match="holds no agent.zip"), warnings.catch_warnings():
         rlzoo.load(folder)
 
 
@@ -269,7 +269,7 @@ def test_push_refuses_what_is_not_a_model_folder(tmp_path, monkeypatch, capsys) 
     assert rlzoo.cli.main(["push", str(tmp_path), "--repo", "alice/a2c"]) == 2
     assert rlzoo.cli.main(["push", str(tmp_path), "--repo", "not a repo"]) == 2
     first, second = capsys.readouterr().err.splitlines()
-    assert "agent.zip is missing" in first and "expected USER/NAME" in second
+    assert "holds no agent.zip" in first and "expected USER/NAME" in second
 
 
 def test_pull_downloads_a_loadable_folder(packaged, tmp_path, monkeypatch) -> None:
