@@ -28,7 +28,13 @@ import rlzoo
 from rlzoo.registry import as_single_agent_env
 from rlzoo.threads import set_threads
 
-RUNS = (("kerasrl2-dqn", "CartPole-v1"), ("sb3-dqn", "CartPole-v1"), ("sb3-ppo", "CartPole-v1"), ("sb3-a2c", "CartPole-v1"), ("sb3-sac", "Pendulum-v1"))
+RUNS = (
+    ("kerasrl2-dqn", "CartPole-v1"),
+    ("sb3-dqn", "CartPole-v1"),
+    ("sb3-ppo", "CartPole-v1"),
+    ("sb3-a2c", "CartPole-v1"),
+    ("sb3-sac", "Pendulum-v1"),
+)
 
 
 def observations(agent: rlzoo.Agent, count: int) -> list[np.ndarray]:
@@ -66,10 +72,10 @@ def main() -> None:
             policy = rlzoo.load_onnx(rlzoo.export_onnx(agent, os.path.join(folder, f"{name}.onnx")))
             inputs = observations(agent, args.calls)
             agent_times, onnx_times = [], []
-            per_call(lambda o: agent.predict(o, deterministic=True), inputs[:100])  # warm-up: first calls build graphs
+            per_call(agent.predict, inputs[:100])  # warm-up: first calls build graphs
             per_call(policy.predict, inputs[:100])
             for _ in range(args.rounds):
-                agent_times.append(per_call(lambda o: agent.predict(o, deterministic=True), inputs))
+                agent_times.append(per_call(agent.predict, inputs))  # deterministic=True: the default
                 onnx_times.append(per_call(policy.predict, inputs))
             agent_us, onnx_us = statistics.median(agent_times) * 1e6, statistics.median(onnx_times) * 1e6
             print(f"{name:14} {env_id:12} {agent_us:11.1f} us {onnx_us:7.1f} us {onnx_us / agent_us:6.2f}x", flush=True)

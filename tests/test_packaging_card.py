@@ -132,6 +132,28 @@ def test_sweep_without_the_agents_cell_is_refused(trained, tmp_path) -> None:
     assert not (tmp_path / "model").exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "env_id", "steps"),
+    [
+        ("kerasrl2-dqn", "CartPole-v1", 200),
+        ("sb3-dqn", "CartPole-v1", 200),
+        ("sb3-ppo", "CartPole-v1", 200),
+        ("sb3-sac", "Pendulum-v1", 120),
+    ],  # sb3-a2c: the module's fixture
+)
+def test_every_backend_packages_loads_from_its_folder_and_scores_what_its_card_says(name, env_id, steps, tmp_path) -> None:
+    agent = rlzoo.make_agent(name, env_id, seed=0)
+    agent.learn(steps)
+    zip_path = rlzoo.save(agent, tmp_path / "agent.zip")
+
+    out = rlzoo.package(zip_path, tmp_path / "model", episodes=2, seed=SEED, video=False)
+
+    results = json.loads((out / "results.json").read_text())
+    loaded = rlzoo.load(out)
+    assert (loaded.name, loaded.env_id) == (name, env_id) == (card_of(out)[0]["rlzoo"]["agent"], card_of(out)[0]["rlzoo"]["env_id"])
+    assert rlzoo.evaluate(loaded, n_episodes=2, seed=SEED).returns == tuple(results["evaluation"]["returns"])
+
+
 class NoRenderCartPole(CartPoleEnv):
     metadata = {"render_modes": [], "render_fps": 50}
 
