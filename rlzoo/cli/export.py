@@ -36,9 +36,9 @@ def evaluate_onnx(args: argparse.Namespace) -> int:
     from rlzoo.evaluation import evaluate
     from rlzoo.onnx_policy import load_onnx
 
-    policy = load_onnx(args.artifact, args.env)
     if args.stochastic:
         raise UsageError("an exported ONNX policy is greedy only: evaluate it without --stochastic")
+    policy = load_onnx(args.artifact, args.env)
     result = evaluate(policy, n_episodes=args.episodes, seed=args.seed)
     print(f"{policy.name} on {policy.env_id} (onnxruntime; frames stacked: {policy.frame_stack})")
     print(f"greedy evaluation: {result} (min {min(result.returns):.1f})")
