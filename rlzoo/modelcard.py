@@ -133,9 +133,9 @@ def read_card(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
             problem = f"its README.md is larger than {MAX_CARD_BYTES} bytes, too large for a model card"
         else:
             block = parse_front_matter(path.read_text(encoding="utf-8")).get(METADATA_KEY)
-            if isinstance(block, dict):
+            if isinstance(block, dict) and isinstance(block.get("agent"), str) and isinstance(block.get("env_id"), str):
                 return block
-            problem = f"its README.md metadata has no '{METADATA_KEY}:' block naming the agent and env"
+            problem = f"its README.md metadata has no '{METADATA_KEY}:' block naming the agent and env_id"
     except ImportError:
         problem = "PyYAML is not installed, so its README.md metadata cannot be read (pip install pyyaml)"
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -232,8 +232,9 @@ def test_a_card_that_disagrees_with_its_zip_is_refused(folder, old, new, named) 
         (lambda f: _edit_card(f, "---", "==="), "does not start with a '---' line"),
         (lambda f: _edit_card(f, "rlzoo:\n", "rlzoo: [\n"), "does not parse"),
         (lambda f: _edit_card(f, "rlzoo:\n", "other:\n"), "has no 'rlzoo:' block"),
+        (lambda f: _edit_card(f, "  agent: sb3-a2c\n", ""), "has no 'rlzoo:' block naming the agent and env_id"),
     ],
-    ids=["missing", "no front matter", "bad yaml", "no rlzoo block"],
+    ids=["missing", "no front matter", "bad yaml", "no rlzoo block", "no agent in the block"],
 )
 def test_a_missing_or_garbled_card_warns_and_still_loads(folder, damage, problem) -> None:
     damage(folder)
