@@ -100,8 +100,9 @@ def render_card(results: dict[str, Any], files: list[str]) -> str:
         "## Evaluation",
         "",
         f"Measured when this folder was written: **{evaluation['mean']:.2f} ± {evaluation['std']:.2f}** (mean ± std of the return) "
-        f"over {evaluation['n_episodes']} greedy episodes, seed {evaluation['seed']} (the k-th episode's "
-        f"first reset gets seed {evaluation['seed']} + k), min {evaluation['min']:.2f}, max {evaluation['max']:.2f}. "
+        f"over {evaluation['n_episodes']} greedy episodes, seed {evaluation['seed']} (as `rlzoo.evaluate(agent, "
+        f"n_episodes={evaluation['n_episodes']}, seed={evaluation['seed']})` plays them), min {evaluation['min']:.2f}, "
+        f"max {evaluation['max']:.2f}. "
         "Every return is in `results.json`.",
         "",
     ]
