@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import shutil
 from typing import Any
 
 from rlzoo.errors import MissingDependencyError, RLZooError
@@ -106,8 +107,6 @@ def pull(repo: str, out: str | os.PathLike[str], *, revision: str | None = None,
         An existing ``out`` without ``force``, a repository that holds no ``agent.zip`` and
         card, or the ``hub`` extra is missing.
     """
-    import shutil
-
     _check_repo_id(repo)
     target = pathlib.Path(out)
     if target.exists() and not force:

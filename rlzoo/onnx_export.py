@@ -30,17 +30,17 @@ import os
 import pathlib
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from rlzoo.agent import Agent
+from rlzoo.artifact import load
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.files import atomic_write
 from rlzoo.onnx_policy import ONNX_FORMAT_VERSION
-
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
+from rlzoo.registry import as_single_agent_env
 
 #: The ONNX opset written (onnxruntime 1.16 and later run it).
 OPSET = 17
@@ -73,11 +73,7 @@ def export_onnx(agent: Agent | str | os.PathLike[str], path: str | os.PathLike[s
     MissingDependencyError
         onnx, onnxruntime (or, for keras-rl2, tf2onnx) is not installed: the ``onnx`` extra.
     """
-    from rlzoo.agent import Agent
-
     if not isinstance(agent, Agent):
-        from rlzoo.artifact import load
-
         agent = load(agent)
     try:
         import onnx  # the onnx extra: to attach the metadata
@@ -135,8 +131,6 @@ def _check_against_agent(agent: Agent, data: bytes) -> None:
 
 
 def _fresh_env(agent: Agent) -> Any:
-    from rlzoo.registry import as_single_agent_env
-
     if agent.env_id is None:
         raise RLZooError("ONNX export checks the graph on the agent's env, and this agent's env is not registered")
     return as_single_agent_env(agent.env_id, **agent.env_kwargs)

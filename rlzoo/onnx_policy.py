@@ -25,6 +25,7 @@ import numpy as np
 
 from rlzoo.agent import Agent, stack_frames
 from rlzoo.errors import ArtifactError, MissingDependencyError, RLZooError
+from rlzoo.registry import as_single_agent_env
 
 #: The version of the metadata rlzoo writes into ``policy.onnx``.
 ONNX_FORMAT_VERSION = 1
@@ -166,8 +167,6 @@ def load_onnx(path: str | os.PathLike[str], env: gym.Env | str | None = None, *,
         import onnxruntime  # the onnx extra; the only inference library a player needs
     except ImportError as exc:
         raise MissingDependencyError("playing an ONNX policy", "onnx") from exc
-    from rlzoo.registry import as_single_agent_env
-
     file = pathlib.Path(path)
     if not file.is_file():
         problem = "no such file" if not file.exists() else "it is not a regular file"

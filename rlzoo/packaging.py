@@ -16,20 +16,26 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import importlib.util
 import json
 import os
 import pathlib
 import shutil
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rlzoo.agent import TrainingHistory
+import numpy as np
+
+from rlzoo.agent import Agent, TrainingHistory
+from rlzoo.artifact import load
+from rlzoo.card_text import render_card
 from rlzoo.errors import ArgumentError, MissingDependencyError, RLZooError
+from rlzoo.evaluation import evaluate
 from rlzoo.files import atomic_write, current_umask, temporary_folder
 from rlzoo.modelcard import AGENT_ZIP, CARD, CURVE, EPISODES, REPLAY, RESULTS
-
-if TYPE_CHECKING:
-    from rlzoo.agent import Agent
+from rlzoo.registry import check_seed, make_env
+from rlzoo.reports import plot_learning_curve, return_range
+from rlzoo.video import record
 
 #: ``episodes.csv`` beside the zip is read up to this size.
 MAX_HISTORY_BYTES = 64 * 2**20
@@ -84,10 +90,6 @@ def package(
         ``out`` without ``force``, an ``out`` that cannot be written, an env that does not
         render (pass ``video=False``), a sweep without this agent's cell, a missing extra.
     """
-    from rlzoo.artifact import load
-    from rlzoo.evaluation import evaluate
-    from rlzoo.registry import check_seed
-
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
         raise ArgumentError(f"episodes must be an int >= 1, got {episodes!r}")
     check_seed(seed)
@@ -139,10 +141,6 @@ def _check_out(target: pathlib.Path, force: bool) -> None:
 
 def _check_renders(agent: Agent) -> None:
     """Refuse an env that cannot draw frames, before the evaluation's time is spent."""
-    import importlib.util
-
-    from rlzoo.registry import make_env
-
     if importlib.util.find_spec("moviepy") is None:
         raise MissingDependencyError("the replay video of rlzoo package (or pass --no-video)", "video")
     if agent.env_id is None:
@@ -168,8 +166,6 @@ def _manifest(path: pathlib.Path) -> dict[str, Any]:
 
 
 def _write_folder(staging: pathlib.Path, agent: Agent, agent_path: pathlib.Path, results: dict[str, Any], video: bool) -> None:
-    from rlzoo.card_text import render_card
-
     source = agent_path / AGENT_ZIP if agent_path.is_dir() else agent_path
     shutil.copyfile(source, staging / AGENT_ZIP)
     files = [AGENT_ZIP, RESULTS]
@@ -188,8 +184,6 @@ def _write_folder(staging: pathlib.Path, agent: Agent, agent_path: pathlib.Path,
 
 
 def _record_replay(agent: Agent, staging: pathlib.Path, seed: int) -> None:
-    from rlzoo.video import record
-
     (video,) = record(agent, staging / ".replay", 1, seed=seed)
     os.replace(video, staging / REPLAY)
     shutil.rmtree(staging / ".replay")
@@ -206,8 +200,6 @@ def _read_history(path: pathlib.Path) -> TrainingHistory:
 
 
 def _plot(agent: Agent, history: TrainingHistory, path: pathlib.Path, evaluation: dict[str, Any]) -> None:
-    from rlzoo.reports import plot_learning_curve, return_range
-
     spec = getattr(agent.env, "spec", None)
     try:
         plot_learning_curve(
@@ -246,12 +238,10 @@ def _publish(staging: pathlib.Path, target: pathlib.Path, force: bool) -> None:
 
 def _sweep_cell(results_dir: pathlib.Path, agent: Agent, label: str | None) -> dict[str, Any]:
     """The IQM [95% CI] of the final scores of the sweep's runs of this agent on this env."""
-    import numpy as np
-
     if not (results_dir / "index.sqlite").is_file():
         raise RLZooError(f"--sweep {str(results_dir)!r} holds no index.sqlite: give the results folder of an rlzoo sweep")
     try:
-        from rlzoo.experiments import stats
+        from rlzoo.experiments import stats  # the experiments extra: rliable, pandas, SciPy
         from rlzoo.experiments.store import Store
     except ImportError as exc:
         raise MissingDependencyError("--sweep's IQM", "experiments") from exc
