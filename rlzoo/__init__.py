@@ -86,4 +86,18 @@ def __getattr__(name: str) -> object:
         from rlzoo.tuning import tune
 
         return tune
+    # -- sharing agents: model folders and ONNX export, with their heavy imports inside --
+    if name == "package":
+        from rlzoo.packaging import package
+
+        return package
+    if name == "export_onnx":
+        from rlzoo.onnx_export import export_onnx
+
+        return export_onnx
+    if name == "load_onnx":
+        from rlzoo.onnx_policy import load_onnx
+
+        return load_onnx
+    # -- end of sharing agents --
     raise AttributeError(f"module 'rlzoo' has no attribute {name!r}")

@@ -37,6 +37,7 @@ from rlzoo.checks import json_depth
 from rlzoo.errors import ArtifactError, RLZooError, UnknownNameError
 from rlzoo.files import MAX_UNPACKED_BYTES, atomic_write, limiting_unpack, temporary_folder, zip_size_problem
 from rlzoo.manifest import MANIFEST, check_manifest, manifest_of
+from rlzoo.modelcard import agent_zip, check_card, read_card
 from rlzoo.multiagent import as_single_agent_env
 from rlzoo.records import EvalResult
 from rlzoo.settings import TrainSettings
@@ -248,7 +249,8 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None, *, max_bytes:
     Parameters
     ----------
     path:
-        A file written by :func:`save`.
+        A file written by :func:`save`, or a folder written by ``rlzoo package`` (its
+        ``agent.zip``, checked against its model card).
     env:
         The env to bind the agent to; by default it is rebuilt from the recorded id (which
         must be registered with rlzoo or Gymnasium) and kwargs.
@@ -269,6 +271,13 @@ def load(path: str | os.PathLike[str], env: gym.Env | None = None, *, max_bytes:
         or range, an env or agent that is not registered, settings the agent cannot be built
         from, or a payload that does not match them.
     """
+    # -- a model folder (what rlzoo package writes): load its agent.zip, then check the card --
+    if isinstance(path, (str, os.PathLike)) and os.path.isdir(path):
+        card = read_card(path)
+        agent = load(agent_zip(path), env, max_bytes=max_bytes)
+        check_card(path, card, agent.name, agent.env_id if env is None else None)
+        return agent
+    # -- end of model folder --
     with _open_regular_file(path) as handle:
         try:
             size = os.fstat(handle.fileno()).st_size

@@ -18,11 +18,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from rlzoo.cli import enjoy, evaluate, listing, record, report, sweep, train, tune
+from rlzoo.cli import enjoy, evaluate, export, hub, listing, package, record, report, sweep, train, tune
 from rlzoo.errors import RLZooError
 from rlzoo.quiet import quiet_frameworks
 
-COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy)
+COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy, package, export, hub)
 
 
 def build_parser() -> argparse.ArgumentParser:
