@@ -106,7 +106,7 @@ class TrainSettings:
         return f"{self.total_timesteps} steps, {evaluation}{checkpoints}, seed {self.seed}"
 
 
-def check_values(values: Mapping[str, Any], source: str) -> None:
+def check_values(values: Mapping[str, Any], source: str | None = None) -> None:
     """Check each known setting in ``values`` that is not ``None`` against :data:`RULES`.
 
     Parameters
@@ -114,7 +114,8 @@ def check_values(values: Mapping[str, Any], source: str) -> None:
     values:
         Setting name to value; names outside :data:`RULES` (``seed``) are checked by their own rule.
     source:
-        Where the values come from, for the message (``"train()"``, ``"preset file x.yml"``).
+        Where the values come from, for the message (``"preset file x.yml"``); ``None`` for
+        the caller's own arguments.
 
     Raises
     ------
@@ -126,7 +127,8 @@ def check_values(values: Mapping[str, Any], source: str) -> None:
         else:
             problem = None if value is None or name not in RULES else RULES[name](value)
         if problem is not None:
-            raise ArgumentError(f"{name}={checks.shown(value)} in {source}: {problem}")
+            where = f" in {source}" if source else ""
+            raise ArgumentError(f"{name}={checks.shown(value)}{where}: {problem}")
 
 
 def resolve_settings(
@@ -171,7 +173,7 @@ def resolve_settings(
         "seed": seed,
         "threads": threads,
     }
-    check_values(explicit, "the arguments")
+    check_values(explicit)
     check_values({key: preset.get(key) for key in PRESET_KEYS}, f"the preset of {agent!r} for {env!r}")
     total = total_timesteps if total_timesteps is not None else preset.get("total_timesteps")
     if total is None:

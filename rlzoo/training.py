@@ -108,16 +108,8 @@ def train(
     TrainingDivergedError: training met a non-finite observation, reward, loss or weight.
     """
     seed = check_seed(seed)  # every argument is checked before the agent is built or changed
-    check_values(
-        {
-            "total_timesteps": total_timesteps,
-            "eval_every": eval_every,
-            "eval_episodes": eval_episodes,
-            "checkpoint_every": checkpoint_every,
-        },
-        "train()",
-    )
-    check_values({"threads": threads}, "train()")
+    counts = {"total_timesteps": total_timesteps, "eval_every": eval_every, "eval_episodes": eval_episodes}
+    check_values({**counts, "checkpoint_every": checkpoint_every, "threads": threads})
     _usable_folder("tensorboard_log", tensorboard_log)
     _usable_folder("checkpoint_dir", checkpoint_dir)
     if checkpoint_every and checkpoint_dir is None:
