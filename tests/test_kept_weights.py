@@ -58,5 +58,5 @@ def test_periodic_evaluations_never_reset_an_env_copy_with_a_final_evaluation_se
 def test_train_evaluates_periodically_with_the_periodic_seed() -> None:
     agent = rlzoo.train("sb3-ppo", "CartPole-v1", total_timesteps=256, seed=3, eval_every=256, eval_episodes=3, **PPO)
 
-    (_, mean, _), = agent.history.evaluations
+    ((_, mean, _),) = agent.history.evaluations
     assert evaluate(agent, n_episodes=3, seed=periodic_eval_seed(3)).mean == mean  # same machine, same episodes

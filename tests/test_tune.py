@@ -113,7 +113,9 @@ def test_preset_written_by_tune_is_used_by_rlzoo_train_preset(tiny_study, tmp_pa
 
 def test_a_trial_the_pruner_stops_is_pruned(tmp_path) -> None:
     impossible = optuna.pruners.ThresholdPruner(lower=1e9)  # prunes at the first report
-    result = rlzoo.tune("sb3-ppo", "CartPole-v1", trials=1, out=tmp_path, space=TINY_SPACE, pruner=impossible, seed=0, confirm_top=0, **BUDGET)
+    result = rlzoo.tune(
+        "sb3-ppo", "CartPole-v1", trials=1, out=tmp_path, space=TINY_SPACE, pruner=impossible, seed=0, confirm_top=0, **BUDGET
+    )
     assert result.counts["PRUNED"] == 1 and result.counts["COMPLETE"] == 0
     assert result.preset is None
     trial = optuna.load_study(study_name=result.study_name, storage=result.storage).trials[0]

@@ -198,7 +198,7 @@ def tune(
     folder.mkdir(parents=True, exist_ok=True)
     best = outputs.best_trial(study)
     confirmation = None
-    preset: pathlib.Path | None = None
+    written: pathlib.Path | None = None
     chosen = None if best is None else best.user_attrs["hyperparams"]
     if best is not None and confirm_top > 0:
         confirmation = run_confirmation(study, settings, confirm_top, confirm_seeds, folder, n_jobs, ray)
@@ -206,7 +206,7 @@ def tune(
         if not confirmation.in_force_won:
             number = confirmation.winner.candidate.trial
             assert number is not None  # a trial, since the preset in force did not win
-            preset = outputs.write_preset(
+            written = outputs.write_preset(
                 study,
                 env,
                 folder / "best_preset.yml",
@@ -218,7 +218,7 @@ def tune(
         unconfirmed = Provenance(
             False, settings.seeds, (), reason=reason, study={"name": study_name, "storage": storage, "trial": best.number}
         )
-        preset = outputs.write_preset(study, env, folder / "best_preset.yml", unconfirmed)
+        written = outputs.write_preset(study, env, folder / "best_preset.yml", unconfirmed)
     summary = outputs.write_summary(study, folder / "summary.md", "" if confirmation is None else describe(confirmation))
     return TuneResult(
         study_name=study_name,
@@ -227,7 +227,7 @@ def tune(
         counts=outputs.count_states(study),
         best_value=None if best is None else best.value,
         best_hyperparams=chosen,
-        preset=preset,
+        preset=written,
         summary=summary,
         plots=outputs.write_plots(study, folder),
         confirmation=confirmation,
