@@ -151,7 +151,8 @@ def test_a_confirmation_killed_mid_way_resumes_without_redoing_finished_runs(tmp
 
     rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert "finished before" in rerun.stdout
+    assert "confirmation on seeds 2000-2002" in rerun.stdout and "finished before" in rerun.stdout
+    assert "sqlite:////" in rerun.stdout  # the storage, absolute
     with sqlite3.connect(index) as db:
         rows = dict(db.execute("SELECT run_id, finished FROM runs WHERE status='done'").fetchall())
     assert len(rows) == 2 * 3  # the trial and the preset in force, 3 seeds each

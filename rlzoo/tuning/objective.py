@@ -198,7 +198,7 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     reporter = ReportEvaluations(trial, scores)
     try:
         for seed in settings.seeds:
-            agent = make_agent(settings.agent, settings.env, seed=seed, **hyperparams)
+            agent = make_agent(settings.agent, settings.env, seed=seed, preset=settings.preset, **hyperparams)
             check_rollout(trial, agent, resolved.total_timesteps)
             train_resolved(agent, dataclasses.replace(resolved, seed=seed), callbacks=[reporter])
             reporter.report(agent)  # the final periodic evaluation comes in on_training_end, after this hook's turn
