@@ -76,6 +76,7 @@ def test_the_winner_is_chosen_by_its_confirmed_score_not_by_the_search(confirmed
     assert by_trial[learns.number].iqm > by_trial[lucky.number].iqm + 10
     assert by_trial[learns.number].iqm > by_trial[None].iqm + 10
     assert confirmed.best_hyperparams["learning_rate"] == 3e-3
+    assert all(1024 <= entry.trained < 1024 + ROLLOUT for entry in ranked)  # every candidate on the study's budget
 
 
 def test_best_preset_carries_its_provenance(confirmed) -> None:

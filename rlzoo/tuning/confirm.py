@@ -67,6 +67,7 @@ class Confirmed:
     iqm, low, high: rliable's IQM of ``scores`` and its 95% CI; NaN if a run failed.
     failed: seeds whose run failed (the candidate then cannot win).
     run_ids: its runs' ids in the sweep's index, in seed order.
+    trained: the most env steps one of its runs trained (a rollout larger than the budget shows here).
     """
 
     candidate: Candidate
@@ -77,6 +78,7 @@ class Confirmed:
     high: float
     failed: tuple[int, ...] = ()
     run_ids: tuple[str, ...] = ()
+    trained: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,12 +247,13 @@ def confirm(
         rows = [done.get(run_id) for run_id in run_ids]
         failed = tuple(seed for seed, row in zip(seeds, rows, strict=True) if row is None)
         scores = tuple(float(row["final_mean"]) for row in rows if row is not None)
+        trained = max((int(row["num_timesteps"]) for row in rows if row is not None), default=0)
         if failed or not scores:
-            results.append(Confirmed(candidate, path, scores, float("nan"), float("nan"), float("nan"), failed, run_ids))
+            results.append(Confirmed(candidate, path, scores, float("nan"), float("nan"), float("nan"), failed, run_ids, trained))
             continue
         estimate = per_task_estimates({candidate.label: np.asarray(scores)[:, None]})[candidate.label]
         iqm, low, high = (float(array[0, 0]) for array in (estimate.point, estimate.low, estimate.high))
-        results.append(Confirmed(candidate, path, scores, iqm, low, high, (), run_ids))
+        results.append(Confirmed(candidate, path, scores, iqm, low, high, (), run_ids, trained))
     # Best IQM first, then the best CI's lower bound; on a full tie the preset in force stays.
     ranked = sorted(results, key=lambda c: (1, 0.0, 0.0, 0) if c.failed else (0, -c.iqm, -c.low, c.candidate.trial is not None))
     if ranked[0].failed:
@@ -268,8 +271,8 @@ def describe(confirmation: Confirmation) -> str:
         "disjoint from the search's); chosen by the IQM of the seeds' final scores (100 greedy episodes each), "
         "ties by the 95% CI's lower bound. The search score is shown, not used.",
         "",
-        "| candidate | confirmed IQM [95% CI] | search score | seeds' final scores |",
-        "|---|---|---:|---|",
+        "| candidate | confirmed IQM [95% CI] | search score | steps trained (most) | seeds' final scores |",
+        "|---|---|---:|---:|---|",
     ]
     for result in confirmation.ranked:
         search = "" if result.candidate.search_value is None else f"{result.candidate.search_value:.1f}"
@@ -278,7 +281,8 @@ def describe(confirmation: Confirmation) -> str:
             if result.failed
             else f"{result.iqm:.1f} [{result.low:.1f}, {result.high:.1f}]"
         )
-        lines.append(f"| {result.candidate.label} | {scored} | {search} | {', '.join(f'{x:.1f}' for x in result.scores)} |")
+        finals = ", ".join(f"{x:.1f}" for x in result.scores)
+        lines.append(f"| {result.candidate.label} | {scored} | {search} | {result.trained} | {finals} |")
     winner = confirmation.winner.candidate.label
     verdict = "the preset in force won: no new preset written" if confirmation.in_force_won else f"{winner} won: best_preset.yml"
     return "\n".join([*lines, "", f"Chosen: {verdict}.", ""])
