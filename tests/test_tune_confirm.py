@@ -131,7 +131,7 @@ def test_a_confirmation_killed_mid_way_resumes_without_redoing_finished_runs(tmp
     space.write_text(yaml.safe_dump({**SPACE, "learning_rate": LEARNING_RATES, "policy_kwargs.net_arch": None}))
     args = [sys.executable, "-m", "rlzoo.cli", "tune", "--agent", "sb3-ppo", "--env", "CartPole-v1", "--out", str(tmp_path),
             "--space", str(space), "--preset", str(in_force_file(tmp_path)), "--trials", "1", "--steps", "512",
-            "--eval-every", "256", "--eval-episodes", "2", "--pruner", "none", "--confirm-top", "1", "--confirm-seeds", "3"]  # fmt: skip
+            "--eval-every", "256", "--eval-episodes", "2", "--pruner", "none", "--confirm-top", "1", "--confirm-seeds", "2"]  # fmt: skip
     index = tmp_path / "sb3-ppo__CartPole-v1" / "confirm" / "index.sqlite"
     run = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
@@ -152,11 +152,11 @@ def test_a_confirmation_killed_mid_way_resumes_without_redoing_finished_runs(tmp
 
     rerun = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert "confirmation on seeds 2000-2002" in rerun.stdout and "finished before" in rerun.stdout
+    assert "confirmation on seeds 2000-2001" in rerun.stdout and "finished before" in rerun.stdout
     assert "sqlite:////" in rerun.stdout  # the storage, absolute
     with sqlite3.connect(index) as db:
         rows = dict(db.execute("SELECT run_id, finished FROM runs WHERE status='done'").fetchall())
-    assert len(rows) == 2 * 3  # the trial and the preset in force, 3 seeds each
+    assert len(rows) == 2 * 2  # the trial and the preset in force, 2 seeds each
     assert rows[first[0]] == first[1]  # the run finished before the kill was not redone
     study = optuna.load_study(study_name="sb3-ppo__CartPole-v1", storage=f"sqlite:///{tmp_path / 'study.db'}")
     assert len(study.trials) == 1  # the rerun finished the confirmation instead of searching further
