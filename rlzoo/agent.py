@@ -188,6 +188,25 @@ class Agent(abc.ABC):
         """
         self.learn(timestep - self.num_timesteps, callback)
 
+    def has_updated(self) -> bool:
+        """Whether training has changed the weights yet (the backend's first update is behind it).
+
+        :class:`rlzoo.callbacks.EvalEvery` keeps no weights from an evaluation before the
+        first update: an untrained network that happens to score well on a few episodes is
+        noise, not learning. Backends that can tell override this (SB3: its update counter;
+        kerasrl2-dqn: past the warm-up); the default, for a backend that cannot, says yes.
+        """
+        return True
+
+    def steps_per_rollout(self) -> int:
+        """Env steps the backend may take between two chances to stop (a rollout).
+
+        A run of ``n`` steps trains at least ``n`` and fewer than ``n + steps_per_rollout()``
+        (SB3's on-policy algorithms finish their rollout of ``n_steps * n_envs`` steps). The
+        default is one step at a time.
+        """
+        return 1
+
     def training_metrics(self) -> dict[str, float]:
         """The latest values of the backend's training quantities, for logging.
 

@@ -71,6 +71,8 @@ class EvalEvery(Callback):
     ``agent.history.evaluations`` and the log; at the end of training (after a final
     evaluation, if the last step was not one) the best-scoring weights are restored,
     the latest of equal scores winning, and ``agent.history.kept_timestep`` says whose.
+    Only evaluations after the backend's first update (:meth:`~rlzoo.agent.Agent.has_updated`)
+    may be kept; with none, the final weights stay.
 
     Each evaluation and the choice of weights are logged at INFO level on this module's
     logger, with ``record.rlzoo_event`` set to ``"eval"`` or ``"kept"`` (the CLI shows them
@@ -86,6 +88,8 @@ class EvalEvery(Callback):
         Episodes per evaluation.
     seed:
         Seed of each evaluation (the same episodes every time), or ``None``.
+        :func:`rlzoo.train` passes :func:`rlzoo.settings.periodic_eval_seed` of the run's
+        seed, so the final evaluation plays other episodes.
     """
 
     def __init__(self, make_eval_env: Callable[[], gym.Env], every: int, episodes: int = 10, seed: int | None = None) -> None:
@@ -123,14 +127,17 @@ class EvalEvery(Callback):
             self.episodes,
             extra={"rlzoo_event": "eval"},
         )
-        if result.mean >= self.best_mean:
+        # Before the backend's first update the weights are the initial ones: a lucky score is noise.
+        if result.mean >= self.best_mean and agent.has_updated():
             self.best_mean, self.best_timestep = result.mean, agent.num_timesteps
             self.best_weights = agent.get_weights()
 
     def on_training_end(self, agent: Agent) -> None:
         if self.last_eval != agent.num_timesteps:
             self._evaluate(agent)
-        if self.best_weights is not None and self.best_timestep != agent.num_timesteps:
+        if self.best_weights is None:  # no evaluation after the first update: the final weights stay
+            self.best_mean, self.best_timestep = agent.history.evaluations[-1][1], agent.num_timesteps
+        elif self.best_timestep != agent.num_timesteps:
             agent.set_weights(self.best_weights)
         agent.history.kept_timestep = self.best_timestep
         logger.info("kept the weights from step %d (eval %.1f)", self.best_timestep, self.best_mean, extra={"rlzoo_event": "kept"})

@@ -5,9 +5,11 @@ A backend points at its file with ``Agent.preset_file``. The file maps env ids t
     CartPole-v1:
       train: {total_timesteps: 50000, eval_every: 5000, eval_episodes: 10}
       hyperparams: {learning_rate: 0.0023, ...}
+      provenance: {confirmed: true, search_seeds: [0], confirmation_seeds: [2000, ...], ...}
 
 ``hyperparams`` are validated by the backend when the agent is built (an unknown key names
-the valid ones); ``train`` keys are validated here.
+the valid ones); ``train`` keys and the optional ``provenance`` block
+(:mod:`rlzoo.provenance`: the seeds it was chosen and confirmed on) are validated here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from rlzoo import yamlfile
 from rlzoo.errors import ArgumentError, RLZooError
+from rlzoo.provenance import Provenance, read_provenance
 from rlzoo.settings import PRESET_KEYS, check_values
 
 
@@ -31,10 +34,12 @@ class Preset:
     ----------
     train: keyword defaults for :func:`rlzoo.train` (``total_timesteps``, ``eval_every``, ``eval_episodes``).
     hyperparams: the agent's hyperparameters.
+    provenance: where the entry came from (:mod:`rlzoo.provenance`), if it says.
     """
 
     train: dict[str, Any]
     hyperparams: dict[str, Any]
+    provenance: Provenance | None = None
 
 
 @functools.cache
@@ -62,9 +67,9 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
             or not isinstance(body.get("hyperparams") or {}, dict)
         ):
             raise RLZooError(f"{path}: preset {env_id!r} must be a mapping with the sections train and hyperparams, each a mapping")
-        unknown = set(body) - {"train", "hyperparams"}
+        unknown = set(body) - {"train", "hyperparams", "provenance"}
         if unknown:
-            raise RLZooError(f"{path}: preset {env_id!r} has unknown sections {sorted(unknown)}: valid are train, hyperparams")
+            raise RLZooError(f"{path}: preset {env_id!r} has unknown sections {sorted(unknown)}: valid are train, hyperparams, provenance")
         train = dict(body.get("train") or {})
         bad = set(train) - set(PRESET_KEYS)
         if bad:
@@ -73,7 +78,8 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
             check_values(train, f"{path}: preset {env_id!r}")
         except ArgumentError as exc:
             raise RLZooError(str(exc)) from None
-        presets[env_id] = Preset(train, dict(body.get("hyperparams") or {}))
+        provenance = None if body.get("provenance") is None else read_provenance(body["provenance"], f"{path}: preset {env_id!r}")
+        presets[env_id] = Preset(train, dict(body.get("hyperparams") or {}), provenance)
     return presets
 
 

@@ -13,6 +13,15 @@ run) resolves its settings with :func:`resolve_settings`, in one order, each set
 ``None`` always means "not given here, take the next source"; ``0`` means "off" for
 ``eval_every`` and ``checkpoint_every``. The final evaluation of every run is
 :data:`FINAL_EPISODES` greedy episodes (:func:`rlzoo.evaluation.final_evaluation`).
+
+Which episodes score what
+-------------------------
+The periodic evaluations pick the weights a run keeps; the final evaluation scores them.
+They never play the same episodes: the final evaluation seeds its env copies with the run's
+seed (copy ``k`` gets ``seed + k``), the periodic ones with :func:`periodic_eval_seed`
+(``seed + 2**31`` modulo ``2**32``, so the two ranges of at most
+:data:`rlzoo.evaluation.MAX_SIDE_BY_SIDE` copies never meet). Weights are kept only from
+evaluations after the backend's first update (:meth:`rlzoo.agent.Agent.has_updated`).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ EVAL_FRACTION = 10
 EVAL_EPISODES = 10
 #: Greedy episodes of the final evaluation of a run (``rlzoo train``, a sweep run, a tuning trial).
 FINAL_EPISODES = 100
+#: The offset between a run's seed and its periodic evaluations' seed (see :func:`periodic_eval_seed`).
+PERIODIC_EVAL_OFFSET = 2**31
 #: The settings a preset's ``train:`` section may hold.
 PRESET_KEYS = ("total_timesteps", "eval_every", "eval_episodes")
 
@@ -104,6 +115,22 @@ class TrainSettings:
         evaluation = f"eval every {self.eval_every} ({self.eval_episodes} episodes)" if self.eval_every else "no periodic eval"
         checkpoints = f", checkpoint every {self.checkpoint_every}" if self.checkpoint_every else ""
         return f"{self.total_timesteps} steps, {evaluation}{checkpoints}, seed {self.seed}"
+
+
+def periodic_eval_seed(seed: int | None) -> int | None:
+    """The seed of a run's periodic evaluations: never the final evaluation's episodes.
+
+    Parameters
+    ----------
+    seed:
+        The run's seed (the final evaluation's), or ``None``.
+
+    Returns
+    -------
+    int or None
+        ``(seed + PERIODIC_EVAL_OFFSET) % 2**32``; ``None`` for ``None``.
+    """
+    return None if seed is None else (seed + PERIODIC_EVAL_OFFSET) % (checks.MAX_SEED + 1)
 
 
 def check_values(values: Mapping[str, Any], source: str | None = None) -> None:

@@ -15,7 +15,7 @@ from rlzoo.checks import check_seed, shown
 from rlzoo.errors import ArgumentError
 from rlzoo.multiagent import as_single_agent_env
 from rlzoo.registry import make_env
-from rlzoo.settings import TrainSettings, check_values, resolve_settings
+from rlzoo.settings import TrainSettings, check_values, periodic_eval_seed, resolve_settings
 from rlzoo.tensorboard import TensorBoardLogger
 from rlzoo.threads import set_threads
 
@@ -248,7 +248,7 @@ def _run(
     hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
     train = settings.train
     if train.eval_every:
-        evaluator = EvalEvery(lambda: _eval_env(agent), train.eval_every, train.eval_episodes, seed=train.seed)
+        evaluator = EvalEvery(lambda: _eval_env(agent), train.eval_every, train.eval_episodes, seed=periodic_eval_seed(train.seed))
         hooks.append(evaluator)
     if tensorboard_log is not None:  # after EvalEvery, so the final evaluation is logged too
         hooks.append(TensorBoardLogger(tensorboard_log))

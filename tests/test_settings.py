@@ -103,7 +103,7 @@ def test_train_sweep_and_an_enqueued_tuning_trial_give_the_identical_final_evalu
 
     space = {name: None for name in spaces.KERASRL2_DQN if name != "learning_rate"}
     result = rlzoo.tune(AGENT, ENV, trials=1, steps=STEPS, out=tmp_path / "tune", space=space, pruner="none", seed=0,
-                        enqueue=[{"learning_rate": RECIPE_LEARNING_RATE}])  # fmt: skip
+                        enqueue=[{"learning_rate": RECIPE_LEARNING_RATE}], confirm_top=0)  # fmt: skip
     trial = optuna.load_study(study_name=result.study_name, storage=result.storage).trials[0]
     assert trial.params == {"learning_rate": RECIPE_LEARNING_RATE}
 

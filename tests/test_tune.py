@@ -42,7 +42,7 @@ def rlzoo_cli(*args: str, **kwargs) -> subprocess.Popen:
 
 def tune_args(out: pathlib.Path, space_file: pathlib.Path, *extra: str) -> list[str]:
     return ["tune", "--agent", "sb3-ppo", "--env", "CartPole-v1", "--out", str(out), "--space", str(space_file),
-            "--eval-episodes", "2", "--pruner", "none", *extra]  # fmt: skip
+            "--eval-episodes", "2", "--pruner", "none", "--confirm-top", "0", *extra]  # fmt: skip
 
 
 def load(out: pathlib.Path) -> optuna.Study:
@@ -55,9 +55,9 @@ def states(study: optuna.Study) -> list[str]:
 
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> rlzoo.tuning.TuneResult:
-    """A finished 3-trial study (one worker process, sampler seed 0)."""
+    """A finished 3-trial study (one worker process, sampler seed 0), without confirmation (tests/test_tune_confirm.py has it)."""
     out = tmp_path_factory.mktemp("tune")
-    return rlzoo.tune("sb3-ppo", "CartPole-v1", trials=3, out=out, space=TINY_SPACE, pruner="none", seed=0, **BUDGET)
+    return rlzoo.tune("sb3-ppo", "CartPole-v1", trials=3, out=out, space=TINY_SPACE, pruner="none", seed=0, confirm_top=0, **BUDGET)
 
 
 @pytest.fixture()
@@ -77,6 +77,7 @@ def test_a_tiny_study_completes_its_trials_and_writes_preset_summary_and_plots(t
     assert tiny_study.counts["COMPLETE"] == 3 and sum(tiny_study.counts.values()) == 3
     preset = yaml.safe_load(tiny_study.preset.read_text())
     assert list(preset) == ["CartPole-v1"]
+    assert preset["CartPole-v1"]["provenance"]["confirmed"] is False  # confirm_top=0: the search's best, marked so
     assert preset["CartPole-v1"]["train"] == {"total_timesteps": 512, "eval_every": 256, "eval_episodes": 2}
     assert preset["CartPole-v1"]["hyperparams"] == tiny_study.best_hyperparams
     assert 1e-4 <= preset["CartPole-v1"]["hyperparams"]["learning_rate"] <= 3e-3
@@ -89,9 +90,9 @@ def test_a_tiny_study_completes_its_trials_and_writes_preset_summary_and_plots(t
 def test_the_objective_is_the_mean_of_the_reported_evaluations(tiny_study) -> None:
     study = optuna.load_study(study_name=tiny_study.study_name, storage=tiny_study.storage)
     for trial in study.trials:
-        # 512 steps, an evaluation every 256 (the last one at the end): 2 reports, running means
-        assert sorted(trial.intermediate_values) == [1, 2]
-        assert trial.value == pytest.approx(trial.intermediate_values[2])
+        # 512 steps, an evaluation every 256 (the last one at the end): 2 reports, running means, at their timesteps
+        assert sorted(trial.intermediate_values) == [256, 512]
+        assert trial.value == pytest.approx(trial.intermediate_values[512])
 
 
 def test_preset_written_by_tune_is_used_by_make_agent(tiny_study) -> None:
@@ -112,11 +113,13 @@ def test_preset_written_by_tune_is_used_by_rlzoo_train_preset(tiny_study, tmp_pa
 
 def test_a_trial_the_pruner_stops_is_pruned(tmp_path) -> None:
     impossible = optuna.pruners.ThresholdPruner(lower=1e9)  # prunes at the first report
-    result = rlzoo.tune("sb3-ppo", "CartPole-v1", trials=1, out=tmp_path, space=TINY_SPACE, pruner=impossible, seed=0, **BUDGET)
+    result = rlzoo.tune(
+        "sb3-ppo", "CartPole-v1", trials=1, out=tmp_path, space=TINY_SPACE, pruner=impossible, seed=0, confirm_top=0, **BUDGET
+    )
     assert result.counts["PRUNED"] == 1 and result.counts["COMPLETE"] == 0
     assert result.preset is None
     trial = optuna.load_study(study_name=result.study_name, storage=result.storage).trials[0]
-    assert list(trial.intermediate_values) == [1]  # stopped after its first evaluation
+    assert list(trial.intermediate_values) == [256]  # stopped after its first evaluation, at step 256
 
 
 def test_two_processes_on_one_sqlite_storage_share_the_study(tmp_path, space_file) -> None:

@@ -340,6 +340,11 @@ class KerasRL2DQN(Agent):
                 break
         self._observation = observation
 
+    def has_updated(self) -> bool:
+        """keras-rl2's backward() first trains at the first step past nb_steps_warmup that is a multiple of train_interval."""
+        first = (self.config.nb_steps_warmup // self.config.train_interval + 1) * self.config.train_interval
+        return self.num_timesteps > first
+
     def training_metrics(self) -> dict[str, float]:
         """The latest update's loss (fused path), the learning rate, and Boltzmann's tau or epsilon."""
         metrics = {"learning_rate": float(self.config.learning_rate)}

@@ -19,6 +19,9 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 
 from rlzoo.agent import Agent, Callback, env_identity
 from rlzoo.errors import HyperparameterError, IncompatibleEnvError, TrainingDivergedError
@@ -196,6 +199,25 @@ class SB3Agent(Agent):
         if hasattr(self.model, "exploration_rate"):
             metrics["exploration"] = float(self.model.exploration_rate)
         return metrics
+
+    def has_updated(self) -> bool:
+        """SB3 counts its gradient updates in ``_n_updates`` (BaseAlgorithm, checked in 2.9.2; no public counter)."""
+        return int(self.model._n_updates) > 0
+
+    def steps_per_rollout(self) -> int:
+        """On-policy: ``n_steps * n_envs``; off-policy: ``train_freq`` steps per env (episodes: times the env's step limit)."""
+        model = self.model
+        if isinstance(model, OnPolicyAlgorithm):
+            return int(model.n_steps) * int(model.n_envs)
+        if not isinstance(model, OffPolicyAlgorithm):
+            return int(model.n_envs)
+        train_freq = model.train_freq
+        assert isinstance(train_freq, TrainFreq)  # SB3 converts the argument when it builds the model
+        frequency = int(train_freq.frequency) * int(model.n_envs)
+        if train_freq.unit == TrainFrequencyUnit.EPISODE:
+            limit = self.env.spec.max_episode_steps if self.env.spec is not None else None
+            return frequency * int(limit or 1)
+        return frequency
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
         action, _ = self.model.predict(observation, deterministic=deterministic)

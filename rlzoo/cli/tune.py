@@ -41,6 +41,23 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--eval-every", type=int, help="steps between a trial's evaluations (default: the preset's, else steps/10)")
     tune.add_argument("--eval-episodes", type=int, help="episodes per evaluation (default: the preset's, else 5)")
     tune.add_argument("--seed", type=int, help="sampler seed (default: random)")
+    tune.add_argument(
+        "--confirm-top",
+        type=int,
+        default=3,
+        metavar="K",
+        help="after the search, re-train the best K trials and the preset in force on fresh seeds and choose by "
+        "confirmed IQM (default 3; 0: no confirmation, the search's best is written unconfirmed)",
+    )
+    tune.add_argument(
+        "--confirm-seeds", type=int, default=10, metavar="N", help="fresh seeds per confirmed candidate, from 2000 (default 10)"
+    )
+    tune.add_argument(
+        "--preset",
+        metavar="NAME|FILE",
+        help="the preset in force: trials start from it and confirmation compares against it (default: the agent's own)",
+    )
+    tune.add_argument("--ray", metavar="ADDRESS", help="run the confirmation on this Ray cluster ('auto': the local one)")
     tune.set_defaults(run=run)
 
 
@@ -57,8 +74,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"study {result.study_name!r} in {result.storage}: {counts}")
     if result.best_value is None:
         print("no trial has completed yet: no preset written")
+    elif result.confirmation is None:
+        print(f"best objective {result.best_value:.2f} with {result.best_hyperparams} (not confirmed: --confirm-top 0)")
     else:
-        print(f"best objective {result.best_value:.2f} with {result.best_hyperparams}")
+        confirmation = result.confirmation
+        seeds = confirmation.seeds
+        done = confirmation.sweep
+        print(
+            f"confirmation on seeds {seeds[0]}-{seeds[-1]} ({done.done} runs now, {done.skipped} finished before) in {confirmation.folder}:"
+        )
+        for entry in confirmation.ranked:
+            search = "" if entry.candidate.search_value is None else f" (search {entry.candidate.search_value:.1f})"
+            scored = f"failed on seeds {list(entry.failed)}" if entry.failed else f"IQM {entry.iqm:.1f} [{entry.low:.1f}, {entry.high:.1f}]"
+            print(f"  {entry.candidate.label}: {scored}{search}")
+        if confirmation.in_force_won:
+            print("the preset in force won the confirmation: no new preset written")
+    if result.preset is not None:
         print(f"wrote {result.preset}; train with it: rlzoo train --agent {args.agent} --env {args.env} --preset {result.preset}")
     print(f"wrote {result.summary}" + "".join(f", {path}" for path in result.plots))
     return 0
@@ -83,4 +114,8 @@ def _tune(args: argparse.Namespace) -> Any:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         seed=args.seed,
+        confirm_top=args.confirm_top,
+        confirm_seeds=args.confirm_seeds,
+        ray=args.ray,
+        preset=args.preset,
     )

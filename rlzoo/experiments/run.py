@@ -16,6 +16,7 @@ import time
 import traceback
 from typing import Any
 
+from rlzoo.agent import Agent, Callback
 from rlzoo.artifact import save
 from rlzoo.builder import make_agent
 from rlzoo.evaluation import final_evaluation
@@ -51,7 +52,13 @@ class RunOutcome:
     num_timesteps:
         Env steps trained.
     final_mean, final_std, final_returns:
-        The final greedy evaluation over :data:`rlzoo.settings.FINAL_EPISODES` episodes.
+        The final greedy evaluation over :data:`rlzoo.settings.FINAL_EPISODES` episodes, of
+        the weights the run keeps (the best periodic evaluation's, see :class:`rlzoo.callbacks.EvalEvery`).
+    last_weights_mean, last_weights_std:
+        The same evaluation (same seed, same episodes) of the weights training ended with;
+        equal to ``final_mean`` and ``final_std`` when those are the weights kept.
+    kept_timestep:
+        The step whose weights were kept.
     curve:
         The periodic greedy evaluations, ``(timestep, mean, std)`` rows.
     settings:
@@ -73,6 +80,9 @@ class RunOutcome:
     final_mean: float | None = None
     final_std: float | None = None
     final_returns: list[float] = dataclasses.field(default_factory=list)
+    last_weights_mean: float | None = None
+    last_weights_std: float | None = None
+    kept_timestep: int | None = None
     curve: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
     settings: dict[str, Any] | None = None
     files: dict[str, bytes] | None = None
@@ -103,10 +113,20 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         agent = make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         one_thread_per_worker()  # the backend may just have imported torch
         clock = time.perf_counter()
-        train(agent, total_timesteps=spec.steps, seed=spec.seed, eval_every=spec.eval_every)  # rlzoo.settings resolves the rest
+        last = LastWeights()
+        train(
+            agent, total_timesteps=spec.steps, seed=spec.seed, eval_every=spec.eval_every, callbacks=[last]
+        )  # rlzoo.settings resolves the rest
         outcome.train_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         result = final_evaluation(agent)
+        last_result = result
+        if last.weights is not None and agent.history.kept_timestep not in (None, agent.num_timesteps):
+            kept = agent.get_weights()
+            agent.set_weights(last.weights)
+            last_result = final_evaluation(agent)  # the same seed: the same episodes as the kept weights'
+            agent.set_weights(kept)
+            agent.last_evaluation = result
         outcome.eval_seconds = time.perf_counter() - clock
         clock = time.perf_counter()
         with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
@@ -121,12 +141,24 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         outcome.num_timesteps = int(agent.num_timesteps)
         outcome.final_mean, outcome.final_std = result.mean, result.std
         outcome.final_returns = [float(r) for r in result.returns]
+        outcome.last_weights_mean, outcome.last_weights_std = last_result.mean, last_result.std
+        outcome.kept_timestep = agent.history.kept_timestep
         outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
         outcome.settings = agent.train_settings.to_dict() if agent.train_settings is not None else None
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
     outcome.finished = time.time()
     return outcome
+
+
+class LastWeights(Callback):
+    """Remembers the weights training ended with, before :class:`rlzoo.callbacks.EvalEvery`
+    (called after this) swaps in the best periodic evaluation's."""
+
+    weights: Any = None
+
+    def on_training_end(self, agent: Agent) -> None:
+        self.weights = agent.get_weights() if agent.train_settings is not None and agent.train_settings.eval_every else None
 
 
 def publish(staging: pathlib.Path, target: pathlib.Path) -> None:

@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS runs (
     final_std REAL,
     final_returns TEXT,
     curve TEXT,
-    settings TEXT
+    settings TEXT,
+    last_weights_mean REAL,
+    last_weights_std REAL,
+    kept_timestep INTEGER
 )
 """
 
@@ -68,6 +71,9 @@ class Store:
                 self._db.execute("ALTER TABLE runs ADD COLUMN preset TEXT")
             if "settings" not in columns:  # an index written before runs recorded their resolved settings
                 self._db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
+            for column, kind in (("last_weights_mean", "REAL"), ("last_weights_std", "REAL"), ("kept_timestep", "INTEGER")):
+                if column not in columns:  # an index written before runs scored their last weights too
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -106,8 +112,8 @@ class Store:
         with self._db:
             self._db.execute(
                 "UPDATE runs SET status=?, error=?, started=?, finished=?, train_seconds=?, eval_seconds=?,"
-                " save_seconds=?, num_timesteps=?, final_mean=?, final_std=?, final_returns=?, curve=?, settings=?"
-                " WHERE run_id=?",
+                " save_seconds=?, num_timesteps=?, final_mean=?, final_std=?, final_returns=?, curve=?, settings=?,"
+                " last_weights_mean=?, last_weights_std=?, kept_timestep=? WHERE run_id=?",
                 (
                     outcome.status,
                     outcome.error,
@@ -122,6 +128,9 @@ class Store:
                     json.dumps(outcome.final_returns),
                     json.dumps(outcome.curve),
                     None if outcome.settings is None else json.dumps(outcome.settings, sort_keys=True),
+                    outcome.last_weights_mean,
+                    outcome.last_weights_std,
+                    outcome.kept_timestep,
                     outcome.run_id,
                 ),
             )

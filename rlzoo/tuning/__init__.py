@@ -4,7 +4,10 @@
 - :mod:`rlzoo.tuning.objective`: one trial (sample, train on K seeds, report evaluations).
 - :mod:`rlzoo.tuning.study`: the named study in its storage, worker processes, cleanup of
   trials whose process died.
-- :mod:`rlzoo.tuning.outputs`: best preset YAML, summary, plots.
+- :mod:`rlzoo.tuning.confirm`: the confirmation stage: the best candidates re-trained on
+  fresh seeds through the sweep machinery, chosen by confirmed IQM.
+- :mod:`rlzoo.tuning.stage`: a study's confirmation stage, resumable, and its winner's provenance.
+- :mod:`rlzoo.tuning.outputs`: best preset YAML (with its provenance), summary, plots.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import re
 from typing import Any
 
 from rlzoo.errors import UnknownAgentError
+from rlzoo.provenance import Provenance
 from rlzoo.registry import list_agents, make_env
 from rlzoo.tuning import outputs
+from rlzoo.tuning.confirm import Confirmation, describe
 from rlzoo.tuning.objective import TrialSettings
 from rlzoo.tuning.spaces import space_for
+from rlzoo.tuning.stage import confirmed_provenance, confirming, run_confirmation
 from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
 
 
@@ -28,14 +34,16 @@ class TuneResult:
 
     Attributes
     ----------
-    study_name, storage: where the study lives (pass them to ``optuna.load_study``).
+    study_name, storage: where the study lives (pass them to ``optuna.load_study``); the storage as an absolute URL.
     folder: the study's output folder.
     counts: trials by state (``COMPLETE``, ``PRUNED``, ``FAIL``, ...), all processes' together.
-    best_value: the best complete trial's objective, or ``None``.
-    best_hyperparams: its hyperparameters (preset merged with the sample), or ``None``.
-    preset: the best preset YAML, or ``None`` if no trial completed.
+    best_value: the search's best objective (not what chose the preset when confirmation ran), or ``None``.
+    best_hyperparams: the chosen hyperparameters: the confirmation's winner (the preset in
+        force's when it wins), else the search's best trial's; ``None`` if no trial completed.
+    preset: the best preset YAML written, or ``None`` (no trial completed, or the preset in force won).
     summary: the Markdown summary.
     plots: the PNG plots written.
+    confirmation: the confirmation stage's result, or ``None`` (``confirm_top=0``, or no trial completed).
     """
 
     study_name: str
@@ -47,11 +55,23 @@ class TuneResult:
     preset: pathlib.Path | None
     summary: pathlib.Path
     plots: list[pathlib.Path]
+    confirmation: Confirmation | None = None
 
 
 def study_folder(out: str | pathlib.Path, study_name: str) -> pathlib.Path:
     """``out/<study name>``, the name made safe as one folder name."""
     return pathlib.Path(out) / re.sub(r"[^A-Za-z0-9._-]+", "_", study_name)
+
+
+def absolute_storage(url: str) -> str:
+    """``url`` with a relative SQLite or journal path made absolute (optuna-dashboard then opens it from any folder)."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return "sqlite:///" + str(pathlib.Path(url.removeprefix("sqlite:///")).resolve())
+    if url.startswith("journal:"):
+        return "journal:" + str(pathlib.Path(url.removeprefix("journal:")).resolve())
+    if "://" not in url and url.endswith(".log"):
+        return str(pathlib.Path(url).resolve())
+    return url
 
 
 def tune(
@@ -73,12 +93,18 @@ def tune(
     eval_episodes: int | None = None,
     seed: int | None = None,
     enqueue: list[dict[str, Any]] | None = None,
+    confirm_top: int = 3,
+    confirm_seeds: int = 10,
+    ray: str | None = None,
+    preset: str | pathlib.Path | None = None,
 ) -> TuneResult:
-    """Tune an agent's hyperparameters on an env with Optuna, then write the best preset,
-    a summary and plots into ``out/<study name>/``.
+    """Tune an agent's hyperparameters on an env with Optuna, confirm the best on fresh seeds,
+    then write the chosen preset, a summary and plots into ``out/<study name>/``.
 
     Running it again with the same storage and study name continues the study; running it
-    from several processes or machines at once makes them share it.
+    from several processes or machines at once makes them share it. A confirmation killed
+    mid-way resumes first when the command runs again (its finished runs are kept), without
+    searching further.
 
     Parameters
     ----------
@@ -88,14 +114,15 @@ def tune(
         Trials *each worker process* runs in this call (``n_jobs * trials`` in all), on top
         of those the study already has. ``None``: until ``timeout``.
     steps:
-        Training steps per seed of a trial (default: the preset's).
+        Training steps per seed of a trial (default: the preset's). A trial trains them
+        rounded up by at most one rollout; a sampled rollout larger than this is pruned.
     timeout:
         Seconds after which workers start no new trial.
     out:
         The output root; the study's folder is ``out/<study name>``.
     storage:
         An SQLAlchemy URL or a journal file (``journal:PATH``, ``PATH.log``); default
-        ``sqlite:///<out>/study.db``.
+        ``sqlite:///<out>/study.db``. Relative paths are made absolute.
     study_name:
         Default ``"<agent>__<env>"``.
     sampler, pruner:
@@ -104,7 +131,7 @@ def tune(
     seeds_per_trial:
         Each trial trains on seeds 0..K-1 (the same for every trial) and scores the mean.
     n_jobs:
-        Worker processes, each with one intra-op thread.
+        Worker processes, each with one intra-op thread (the search's, and the confirmation's local pool).
     space:
         A YAML file or dict merged over the backend's search space
         (:mod:`rlzoo.tuning.spaces`).
@@ -118,6 +145,19 @@ def tune(
     enqueue:
         Points to try first, each a mapping of the search space's parameter names to
         values (Optuna's ``enqueue_trial``), e.g. the preset in force.
+    confirm_top:
+        After the search, re-train the best ``confirm_top`` trials and the preset in force
+        (the agent's own preset for ``env``) on ``confirm_seeds`` fresh seeds and choose by
+        confirmed IQM (:mod:`rlzoo.tuning.confirm`). ``0``: no confirmation; the search's
+        best trial is written, marked not confirmed.
+    confirm_seeds:
+        Confirmation seeds per candidate, from :data:`~rlzoo.tuning.confirm.CONFIRM_SEED_OFFSET`.
+    ray:
+        A Ray cluster's address (or ``"auto"``): run the confirmation there instead of locally.
+    preset:
+        The preset in force: a name (``recipe``) or YAML file whose hyperparameters and
+        training settings every trial starts from and the confirmation compares against;
+        default the agent's own preset for ``env``.
 
     Returns
     -------
@@ -129,35 +169,68 @@ def tune(
         raise UnknownAgentError(agent, known, "rlzoo list shows them all")
     make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
     for name, value in {"trials": trials, "steps": steps, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
-                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout}.items():  # fmt: skip
+                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout,
+                        "confirm_seeds": confirm_seeds}.items():  # fmt: skip
         if value is not None and value <= 0:
             raise ValueError(f"{name} must be positive, got {value}")
+    if confirm_top < 0:
+        raise ValueError(f"confirm_top must be 0 (no confirmation) or more, got {confirm_top}")
     if trials is None and timeout is None:
         raise ValueError("give trials, timeout or both: without either the study never ends")
     study_name = study_name or f"{agent}__{env}"
     folder = study_folder(out, study_name)
-    storage = storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}"
+    storage = absolute_storage(storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}")
     config = StudyConfig(storage, study_name, sampler, pruner, seed)
     if enqueue:
         opened = open_study(config)
         for params in enqueue:
             opened.enqueue_trial(dict(params), skip_if_exists=True)
-    settings = TrialSettings(agent, env, space_for(agent, space), steps, tuple(range(seeds_per_trial)), eval_every, eval_episodes)
-    run_workers(config, settings, trials, timeout, n_jobs)
+    search_seeds = tuple(range(seeds_per_trial))
+    in_force = (
+        None if preset is None else str(pathlib.Path(preset).resolve()) if pathlib.Path(preset).suffix in (".yml", ".yaml") else str(preset)
+    )
+    settings = TrialSettings(agent, env, space_for(agent, space), steps, search_seeds, eval_every, eval_episodes, preset=in_force)
+    pending = confirm_top > 0 and confirming(open_study(config)) is not None
+    if not pending:  # a killed confirmation is finished first, on the candidates it chose
+        run_workers(config, settings, trials, timeout, n_jobs)
 
     study = open_study(config)
-    best = outputs.best_trial(study)
     folder.mkdir(parents=True, exist_ok=True)
+    best = outputs.best_trial(study)
+    confirmation = None
+    written: pathlib.Path | None = None
+    chosen = None if best is None else best.user_attrs["hyperparams"]
+    if best is not None and confirm_top > 0:
+        confirmation = run_confirmation(study, settings, confirm_top, confirm_seeds, folder, n_jobs, ray)
+        chosen = confirmation.winner.candidate.hyperparams
+        if not confirmation.in_force_won:
+            number = confirmation.winner.candidate.trial
+            assert number is not None  # a trial, since the preset in force did not win
+            written = outputs.write_preset(
+                study,
+                env,
+                folder / "best_preset.yml",
+                confirmed_provenance(study, storage, settings, confirmation),
+                trial=study.trials[number],
+            )
+    elif best is not None:
+        reason = "rlzoo tune ran with confirm_top=0: the search's best trial, on its search seeds only"
+        unconfirmed = Provenance(
+            False, settings.seeds, (), reason=reason, study={"name": study_name, "storage": storage, "trial": best.number}
+        )
+        written = outputs.write_preset(study, env, folder / "best_preset.yml", unconfirmed)
+    summary = outputs.write_summary(study, folder / "summary.md", "" if confirmation is None else describe(confirmation))
     return TuneResult(
         study_name=study_name,
         storage=storage,
         folder=folder,
         counts=outputs.count_states(study),
         best_value=None if best is None else best.value,
-        best_hyperparams=None if best is None else best.user_attrs["hyperparams"],
-        preset=outputs.write_preset(study, env, folder / "best_preset.yml"),
-        summary=outputs.write_summary(study, folder / "summary.md"),
+        best_hyperparams=chosen,
+        preset=written,
+        summary=summary,
         plots=outputs.write_plots(study, folder),
+        confirmation=confirmation,
     )
 
 

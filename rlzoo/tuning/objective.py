@@ -2,8 +2,9 @@
 
 The score is the mean greedy return over every periodic evaluation of every seed (rlzoo's
 own :class:`rlzoo.callbacks.EvalEvery`), so a trial that learns early and stays good beats
-one that peaks once. After each evaluation the running mean is reported to Optuna and the
-pruner may stop the trial there. Each seed then ends with the same final evaluation as
+one that peaks once. After each evaluation the running mean is reported to Optuna at the
+env steps trained so far, and the pruner may stop the trial there. A trial trains its
+budget rounded up by at most one rollout; a sample whose rollout is larger is pruned. Each seed then ends with the same final evaluation as
 ``rlzoo train`` and a sweep run (:func:`rlzoo.evaluation.final_evaluation`), recorded on the
 trial; a trial's training settings resolve as theirs do (:mod:`rlzoo.settings`).
 """
@@ -48,6 +49,8 @@ class TrialSettings:
     eval_episodes: episodes per periodic evaluation; ``None``: likewise.
     train: the resolved settings every trial trains with (its seed set per training seed),
         filled in by :func:`resolve_budget`.
+    preset: the preset in force: a name or YAML file (what ``make_agent(preset=)`` takes)
+        whose hyperparameters every sample is merged over; ``None``: the agent's own.
     """
 
     agent: str
@@ -58,14 +61,18 @@ class TrialSettings:
     eval_every: int | None = None
     eval_episodes: int | None = None
     train: TrainSettings | None = None
+    preset: str | None = None
 
 
 class ReportEvaluations(Callback):
-    """Reports each new row of ``agent.history.evaluations`` to an Optuna trial and raises
-    ``optuna.TrialPruned`` when the pruner says so.
+    """Reports each new row of ``agent.history.evaluations`` to an Optuna trial, at its
+    timestep, and raises ``optuna.TrialPruned`` when the pruner says so.
 
     It only reads what :class:`rlzoo.callbacks.EvalEvery` appends, so the evaluation hook
-    stays the one place that evaluates.
+    stays the one place that evaluates. The value reported is the running mean of the
+    trial's evaluations so far; its step is the env steps trained so far over all of the
+    trial's seeds (``offset`` plus the agent's step), so the pruner and optuna-dashboard
+    compare trials at equal training.
 
     Parameters
     ----------
@@ -79,6 +86,8 @@ class ReportEvaluations(Callback):
         self.trial = trial
         self.scores = scores
         self.seen = 0
+        #: Env steps the trial's earlier seeds trained.
+        self.offset = 0
 
     def on_training_start(self, agent: Agent, total_timesteps: int) -> None:
         self.seen = len(agent.history.evaluations)
@@ -92,11 +101,9 @@ class ReportEvaluations(Callback):
         """Report every evaluation not reported yet; raise ``TrialPruned`` if the pruner says so."""
         import optuna
 
-        for _, mean, _ in agent.history.evaluations[self.seen :]:
+        for timestep, mean, _ in agent.history.evaluations[self.seen :]:
             self.scores.append(mean)
-            # The step is the evaluation's index across all seeds, so trials with the same
-            # settings report at the same steps and the pruner compares like with like.
-            self.trial.report(sum(self.scores) / len(self.scores), len(self.scores))
+            self.trial.report(sum(self.scores) / len(self.scores), self.offset + int(timestep))
         self.seen = len(agent.history.evaluations)
         if self.trial.should_prune():
             raise optuna.TrialPruned(f"pruned after {len(self.scores)} evaluations")
@@ -115,7 +122,7 @@ def resolve_budget(settings: TrialSettings) -> TrialSettings:
     ------
     MissingBudgetError: no steps given and no preset to take them from.
     """
-    preset = find_preset(get_agent(settings.agent), settings.env)
+    preset = find_preset(get_agent(settings.agent), settings.env, settings.preset)
     resolved = resolve_settings(
         preset.train,
         agent=settings.agent,
@@ -127,12 +134,37 @@ def resolve_budget(settings: TrialSettings) -> TrialSettings:
     return dataclasses.replace(settings, train=resolved)
 
 
+def check_rollout(trial: optuna.Trial, agent: Agent, budget: int) -> None:
+    """Prune a trial whose sampled rollout is larger than its step budget.
+
+    A run trains its budget rounded up by at most one rollout
+    (:meth:`rlzoo.agent.Agent.steps_per_rollout`); a rollout larger than the budget would
+    train the trial far past it, on other terms than the rest of the study.
+
+    Raises
+    ------
+    optuna.TrialPruned: with the reason, also recorded as the trial's ``pruned_because``.
+    """
+    import optuna
+
+    rollout = agent.steps_per_rollout()
+    if rollout > budget:
+        reason = (
+            f"a rollout of {rollout} steps (with {agent.hyperparams}) is larger than the budget of {budget} steps: "
+            "narrow the space (n_steps, n_envs, train_freq) or give more --steps"
+        )
+        trial.set_user_attr("pruned_because", reason)
+        raise optuna.TrialPruned(reason)
+
+
 def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     """Sample hyperparameters, train and evaluate on every seed, return the score.
 
     Records on the trial (user attributes, JSON): ``hyperparams`` (the agent's full
-    hyperparameters: preset merged with the sample) and ``train`` (``total_timesteps``,
-    ``eval_every``, ``eval_episodes``), what a preset needs.
+    hyperparameters: preset merged with the sample), ``train`` (the resolved settings
+    every seed trained with, its seed aside) and ``final_evaluations`` (per seed: the
+    steps it actually trained, at most one rollout past the budget, and its final
+    evaluation). A sample whose rollout exceeds the budget is pruned (:func:`check_rollout`).
 
     Parameters
     ----------
@@ -156,7 +188,7 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     resolved = settings.train
     if resolved is None:
         raise RLZooError("run_trial needs settings whose budget is resolved: pass them through resolve_budget first")
-    preset = find_preset(get_agent(settings.agent), settings.env)
+    preset = find_preset(get_agent(settings.agent), settings.env, settings.preset)
     hyperparams = deep_merge(preset.hyperparams, sample(trial, settings.space))
     recorded = {key: value for key, value in resolved.to_dict().items() if key != "seed"}
     trial.set_user_attr("hyperparams", json.loads(json.dumps(hyperparams)))
@@ -166,11 +198,21 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     reporter = ReportEvaluations(trial, scores)
     try:
         for seed in settings.seeds:
-            agent = make_agent(settings.agent, settings.env, seed=seed, **hyperparams)
+            agent = make_agent(settings.agent, settings.env, seed=seed, preset=settings.preset, **hyperparams)
+            check_rollout(trial, agent, resolved.total_timesteps)
             train_resolved(agent, dataclasses.replace(resolved, seed=seed), callbacks=[reporter])
             reporter.report(agent)  # the final periodic evaluation comes in on_training_end, after this hook's turn
+            reporter.offset += agent.num_timesteps
             result = final_evaluation(agent)
-            finals.append({"seed": seed, "mean": result.mean, "std": result.std, "returns": list(result.returns)})
+            finals.append(
+                {
+                    "seed": seed,
+                    "num_timesteps": agent.num_timesteps,
+                    "mean": result.mean,
+                    "std": result.std,
+                    "returns": list(result.returns),
+                }
+            )
             trial.set_user_attr("final_evaluations", finals)
     except (optuna.TrialPruned, RLZooError):
         raise

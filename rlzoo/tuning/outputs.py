@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import pathlib
 from typing import TYPE_CHECKING, Any
 
 from rlzoo.files import atomic_write
+from rlzoo.provenance import Provenance
 from rlzoo.settings import PRESET_KEYS
 
 if TYPE_CHECKING:
@@ -41,16 +41,34 @@ def best_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     return study.best_trial
 
 
-def preset_of(trial: optuna.trial.FrozenTrial, env: str) -> dict[str, Any]:
+def preset_of(trial: optuna.trial.FrozenTrial, env: str, provenance: Provenance | None = None) -> dict[str, Any]:
     """The trial's settings in the format of ``agents/presets/*.yml``:
-    ``{env: {train: {...}, hyperparams: {...}}}``."""
+    ``{env: {train: {...}, hyperparams: {...}, provenance: {...}}}``."""
     train = {key: value for key, value in trial.user_attrs["train"].items() if key in PRESET_KEYS}
-    return {env: {"train": train, "hyperparams": dict(trial.user_attrs["hyperparams"])}}
+    body: dict[str, Any] = {"train": train, "hyperparams": dict(trial.user_attrs["hyperparams"])}
+    if provenance is not None:
+        body["provenance"] = provenance.to_dict()
+    return {env: body}
 
 
-def write_preset(study: optuna.Study, env: str, path: pathlib.Path) -> pathlib.Path | None:
-    """Write the best trial as a preset YAML (usable by ``rlzoo train --preset`` and
+def write_preset(
+    study: optuna.Study, env: str, path: pathlib.Path, provenance: Provenance, trial: optuna.trial.FrozenTrial | None = None
+) -> pathlib.Path | None:
+    """Write a trial as a preset YAML (usable by ``rlzoo train --preset`` and
     ``make_agent(..., preset=...)``); nothing if no trial completed.
+
+    Parameters
+    ----------
+    study:
+        The study.
+    env:
+        The env id (the preset's key).
+    path:
+        The file to write.
+    provenance:
+        Where the preset came from (:mod:`rlzoo.provenance`): its confirmation, or why it has none.
+    trial:
+        The trial to write (the confirmation's winner); default the search's best.
 
     Returns
     -------
@@ -59,15 +77,22 @@ def write_preset(study: optuna.Study, env: str, path: pathlib.Path) -> pathlib.P
     """
     import yaml
 
-    trial = best_trial(study)
+    trial = trial or best_trial(study)
     if trial is None:
         return None
+    if provenance.confirmed:
+        ci = provenance.confirmed_ci or (float("nan"), float("nan"))
+        how = (
+            f"# Chosen by its confirmed IQM {provenance.confirmed_iqm:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] over confirmation seeds "
+            f"{provenance.confirmation_seeds[0]}-{provenance.confirmation_seeds[-1]} (see provenance).\n"
+        )
+    else:
+        how = f"# Not confirmed on fresh seeds: {provenance.reason}\n"
     header = (
-        f"# Best trial of study {study.study_name!r}: trial {trial.number}, objective {trial.value:.2f}\n"
-        "# (mean greedy return over the periodic evaluations of its seeds). Written by rlzoo tune.\n"
-        f"# Resolved training settings of every trial: {json.dumps(trial.user_attrs['train'], sort_keys=True)}\n"
+        f"# Trial {trial.number} of study {study.study_name!r} (search objective {trial.value:.2f}: mean greedy return over\n"
+        f"# the periodic evaluations of its search seeds). Written by rlzoo tune.\n{how}"
     )
-    text = header + yaml.safe_dump(preset_of(trial, env), sort_keys=False, default_flow_style=None)
+    text = header + yaml.safe_dump(preset_of(trial, env, provenance), sort_keys=False, default_flow_style=None)
     with atomic_write(path) as handle:
         handle.write(text.encode())
     return path
@@ -104,10 +129,10 @@ def summary(study: optuna.Study) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(study: optuna.Study, path: pathlib.Path) -> pathlib.Path:
-    """Write :func:`summary` to ``path``."""
+def write_summary(study: optuna.Study, path: pathlib.Path, extra: str = "") -> pathlib.Path:
+    """Write :func:`summary` to ``path``, followed by ``extra`` Markdown (the confirmation's table)."""
     with atomic_write(path) as handle:
-        handle.write(summary(study).encode())
+        handle.write((summary(study) + ("\n" + extra if extra else "")).encode())
     return path
 
 

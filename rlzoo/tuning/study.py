@@ -130,13 +130,13 @@ def make_sampler(sampler: Any, seed: int | None) -> Any:
     raise RLZooError(f"unknown sampler {sampler!r}: valid samplers are {', '.join(SAMPLERS)}")
 
 
-def make_pruner(pruner: Any, evaluations_per_seed: int) -> Any:
-    """The pruner ``pruner`` names (an instance passes through). None prunes before a third
-    of the first seed's evaluations, the steps being evaluation counts."""
+def make_pruner(pruner: Any, warmup_steps: int) -> Any:
+    """The pruner ``pruner`` names (an instance passes through). None prunes before
+    ``warmup_steps``, the steps being env steps trained (see :class:`~rlzoo.tuning.objective.ReportEvaluations`)."""
     optuna = import_optuna()
     if not isinstance(pruner, str):
         return pruner
-    warmup = max(evaluations_per_seed // 3, 1)
+    warmup = max(warmup_steps, 1)
     if pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     if pruner == "halving":
@@ -148,7 +148,7 @@ def make_pruner(pruner: Any, evaluations_per_seed: int) -> Any:
     raise RLZooError(f"unknown pruner {pruner!r}: valid pruners are {', '.join(PRUNERS)}")
 
 
-def open_study(config: StudyConfig, *, seed_offset: int = 0, evaluations_per_seed: int = 3) -> optuna.Study:
+def open_study(config: StudyConfig, *, seed_offset: int = 0, warmup_steps: int = 1) -> optuna.Study:
     """Create the study, or load it if it exists (a study to join or to resume).
 
     Parameters
@@ -157,8 +157,8 @@ def open_study(config: StudyConfig, *, seed_offset: int = 0, evaluations_per_see
         Storage, name, sampler, pruner.
     seed_offset:
         Added to ``config.seed`` (workers must not all draw the same samples).
-    evaluations_per_seed:
-        Periodic evaluations per training run (sets the pruners' warm-up).
+    warmup_steps:
+        Env steps a trial trains before a pruner may stop it.
 
     Returns
     -------
@@ -172,7 +172,7 @@ def open_study(config: StudyConfig, *, seed_offset: int = 0, evaluations_per_see
         direction="maximize",
         load_if_exists=True,
         sampler=make_sampler(config.sampler, seed),
-        pruner=make_pruner(config.pruner, evaluations_per_seed),
+        pruner=make_pruner(config.pruner, warmup_steps),
     )
 
 
@@ -256,8 +256,8 @@ def _optimize(config: StudyConfig, settings: TrialSettings, n_trials: int | None
     settings = resolve_budget(settings)  # imports the agent's backend
     one_thread_per_worker()  # told through the frameworks' own APIs now that they are loaded
     assert settings.train is not None
-    evaluations = max(settings.train.total_timesteps // (settings.train.eval_every or settings.train.total_timesteps), 1)
-    study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), evaluations_per_seed=evaluations)
+    warmup = settings.train.total_timesteps // 3  # a third of the first seed's training
+    study = open_study(config, seed_offset=index + 1000 * len(study_trials(config)), warmup_steps=warmup)
     fail_dead_trials(study)
     worker = {"host": socket.gethostname(), "pid": os.getpid()}
 
