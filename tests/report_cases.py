@@ -17,7 +17,12 @@ AGENTS = ("kerasrl2-dqn", "sb3-ppo")
 ENVS = ("CartPole-v0", "CartPole-v1")
 SEEDS = 5
 #: Final score of seed s: BASE * (1 - 0.05 * s), except seed 0, which scores a fifth of BASE.
-BASE = {("kerasrl2-dqn", "CartPole-v0"): 190.0, ("kerasrl2-dqn", "CartPole-v1"): 300.0, ("sb3-ppo", "CartPole-v0"): 200.0, ("sb3-ppo", "CartPole-v1"): 480.0}
+BASE = {
+    ("kerasrl2-dqn", "CartPole-v0"): 190.0,
+    ("kerasrl2-dqn", "CartPole-v1"): 300.0,
+    ("sb3-ppo", "CartPole-v0"): 200.0,
+    ("sb3-ppo", "CartPole-v1"): 480.0,
+}
 
 
 def final_score(agent: str, env: str, seed: int) -> float:

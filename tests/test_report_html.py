@@ -12,9 +12,10 @@ import subprocess
 import sys
 
 import pytest
-from report_cases import AGENTS, write_results
+from report_cases import AGENTS, ENVS, write_results
 
 from rlzoo.experiments import report
+from rlzoo.experiments.report import Report
 
 REPS = 100
 #: The figures report.html draws, by the PNG each replaces.
@@ -22,11 +23,22 @@ FIGURES = ("aggregate.png", "performance_profile.png", "probability_of_improveme
 
 
 @pytest.fixture(scope="module")
-def page_file(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    results = write_results(tmp_path_factory.mktemp("results"))
-    written = report(results, reps=REPS, html=True)
+def written(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    return report(write_results(tmp_path_factory.mktemp("results")), reps=REPS, html=True)
+
+
+@pytest.fixture(scope="module")
+def page_file(written: Report) -> pathlib.Path:
     assert written.html is not None
     return written.html
+
+
+def test_the_report_object_shows_its_table_and_figures_in_a_notebook(written: Report) -> None:
+    frame = written.to_dataframe()
+    assert len(frame) == len(AGENTS) * len(ENVS) and set(frame["agent"]) == set(AGENTS)
+    shown = written._repr_html_()
+    assert shown.count("data:image/png;base64,") == 4 and "<table" in shown and "report.html" in shown
+    assert written.table in repr(written)
 
 
 def test_the_html_report_is_one_file_with_no_external_script_style_or_image(page_file: pathlib.Path) -> None:
@@ -84,8 +96,8 @@ def test_the_html_report_renders_offline_in_chromium_with_hover_and_legend_toggl
             page.goto(url, wait_until="load")
             for figure in FIGURES:  # each figure drew its SVG
                 page.wait_for_selector(f'[data-figure="{figure}"] .js-plotly-plot .main-svg', timeout=10_000)
-            # Hover one point of the aggregate: its values show.
-            page.locator('[data-figure="aggregate.png"] .scatterlayer .point').first.hover(force=True)  # plotly's drag layer takes the events
+            # Hover one point of the aggregate: its values show (force: plotly's drag layer takes the pointer events).
+            page.locator('[data-figure="aggregate.png"] .scatterlayer .point').first.hover(force=True)
             hover = page.wait_for_selector('[data-figure="aggregate.png"] .hoverlayer .hovertext', timeout=5_000)
             assert hover is not None and AGENTS[0] in hover.text_content()
             # A legend click hides an agent; the per-seed curves are hidden until their entry is clicked.
