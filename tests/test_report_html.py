@@ -124,3 +124,9 @@ def test_the_html_report_renders_offline_in_chromium_with_hover_and_legend_toggl
     assert errors == [], f"console errors: {errors}"
     assert requests == [url], f"the page asked for more than itself: {requests}"
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_cli_report_help_says_95_percent_once() -> None:
+    done = subprocess.run([sys.executable, "-m", "rlzoo.cli", "report", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "95%" in done.stdout and "%%" not in done.stdout
+    assert "--html" in done.stdout

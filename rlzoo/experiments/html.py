@@ -30,7 +30,7 @@ _CONFIG = {"displaylogo": False, "responsive": True}
 
 #: Sorts a table by the clicked column (numbers as numbers: "12.5 [10.1, 14.0]" sorts by 12.5).
 _SORT_SCRIPT = """
-document.querySelectorAll("table.sortable th").forEach(function (th, _) {
+document.querySelectorAll("table.sortable th").forEach(function (th) {
   th.addEventListener("click", function () {
     var table = th.closest("table"), body = table.tBodies[0], column = th.cellIndex;
     var ascending = th.dataset.order !== "asc";
