@@ -42,8 +42,7 @@ def notebook(page: Page, scratch: pathlib.Path) -> None:
     page_file.write_text(body)
     page.set_viewport_size({"width": 1000, "height": 1100})
     page.goto(page_file.as_uri(), wait_until="load")
-    target = page.get_by_text("The keras-rl2 recipe", exact=True).first
-    target.scroll_into_view_if_needed()
+    target = page.locator("h2", has_text="The keras-rl2 recipe").first
     page.evaluate("el => el.scrollIntoView()", target.element_handle())
     page.screenshot(path=str(OUT / "notebook.png"))
 
@@ -51,10 +50,10 @@ def notebook(page: Page, scratch: pathlib.Path) -> None:
 def report(page: Page) -> None:
     page.set_viewport_size({"width": 1200, "height": 900})
     page.goto((ROOT / "benchmarks" / "results" / "cartpole" / "report.html").as_uri(), wait_until="load")
-    figure = page.locator('[data-figure="performance_profile.png"]')
-    figure.locator(".main-svg").first.wait_for()
-    page.evaluate("el => el.scrollIntoView()", figure.element_handle())
-    page.mouse.move(560, 300)  # a hover label on the profiles
+    heading = page.locator("h2", has_text="Across envs").first
+    page.locator('[data-figure="aggregate.png"] .main-svg').first.wait_for()
+    page.evaluate("el => el.scrollIntoView()", heading.element_handle())
+    page.locator('[data-figure="aggregate.png"] .scatterlayer .point').nth(4).hover(force=True)  # a hover label
     page.wait_for_timeout(500)
     page.screenshot(path=str(OUT / "report_html.png"))
 
@@ -91,7 +90,7 @@ def hparams(page: Page, sweep: pathlib.Path, scratch: pathlib.Path) -> None:
     log_dir = scratch / "tb"
     write_hparams(sweep, log_dir)
     with tensorboard(log_dir) as url:
-        page.set_viewport_size({"width": 1300, "height": 800})
+        page.set_viewport_size({"width": 1800, "height": 560})
         page.goto(f"{url}/#hparams", wait_until="networkidle")
         page.get_by_text("rlzoo/final_mean").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1500)
