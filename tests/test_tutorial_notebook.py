@@ -50,6 +50,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     workdir = tmp_path_factory.mktemp("tutorial")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RLZOO_TUTORIAL_BUDGET", "short")  # the kernel inherits this process's environment
+        patch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # as a user's kernel starts (conftest sets one)
         NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
     return notebook
 
