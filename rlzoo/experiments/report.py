@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from rlzoo import display
 from rlzoo.errors import RLZooError
 from rlzoo.experiments import cells, figures, stats, tables
 from rlzoo.experiments import html as report_html
@@ -57,9 +58,7 @@ class Report:
 
     def _repr_html_(self) -> str:
         """The scores table and every figure, inline (the PNGs embedded), with links to the files."""
-        from rlzoo.display import report_html as render  # heavy: pandas, for the table
-
-        return render(self.to_dataframe(), [f for f in self.files if f.suffix == ".png"], self.markdown, self.html)
+        return display.report_html(self.to_dataframe(), [f for f in self.files if f.suffix == ".png"], self.markdown, self.html)
 
 
 def report(
