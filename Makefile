@@ -45,10 +45,10 @@ VARIANTS := rlzoo/NoisyCartPole-v0 rlzoo/HiddenVelocityCartPole-v0 rlzoo/RandomP
 TUNED := rlzoo/NoisyCartPole-v0 rlzoo/RandomPhysicsCartPole-v0 rlzoo/WindyCartPole-v0
 bench: install
 	$(BIN)/rlzoo sweep benchmarks/grid.yml --out $(BENCH_OUT) $(BENCH_ARGS)
-	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/cartpole --agents kerasrl2-dqn sb3-dqn sb3-ppo --envs CartPole-v0 CartPole-v1
-	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/variants --agents kerasrl2-dqn sb3-ppo \
+	$(BIN)/rlzoo report $(BENCH_OUT) --html --out $(BENCH_REPORT)/cartpole --agents kerasrl2-dqn sb3-dqn sb3-ppo --envs CartPole-v0 CartPole-v1
+	$(BIN)/rlzoo report $(BENCH_OUT) --html --out $(BENCH_REPORT)/variants --agents kerasrl2-dqn sb3-ppo \
 		--envs $(VARIANTS) rlzoo/ContinuousCartPole-v0 rlzoo/SpringCarts-v0
-	$(BIN)/rlzoo report $(BENCH_OUT) --out $(BENCH_REPORT)/tuning --agents "kerasrl2-dqn (recipe)" kerasrl2-dqn --envs $(TUNED)
+	$(BIN)/rlzoo report $(BENCH_OUT) --html --out $(BENCH_REPORT)/tuning --agents "kerasrl2-dqn (recipe)" kerasrl2-dqn --envs $(TUNED)
 
 # The sweep's and report's speed targets, as ratios timed in one run (about 10 minutes on an idle
 # 2-core machine). SPEED_ARGS passes flags through, e.g. SPEED_ARGS="--only report --repeats 3".

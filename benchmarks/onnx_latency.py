@@ -25,7 +25,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 import rlzoo
-from rlzoo.registry import as_single_agent_env
+from rlzoo.multiagent import as_single_agent_env
 from rlzoo.threads import set_threads
 
 RUNS = (

@@ -9,6 +9,7 @@ Both live here because they are one contract: a backend's ``learn`` calls ``on_s
 from __future__ import annotations
 
 import abc
+import html
 import json
 import pathlib
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
+from rlzoo import display
 from rlzoo.errors import CheckpointError, RLZooError
 from rlzoo.records import EvalResult, TrainingHistory
 from rlzoo.version import __version__
@@ -230,7 +232,24 @@ class Agent(abc.ABC):
         return {"rlzoo": __version__, "gymnasium": gym.__version__, "numpy": np.__version__}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} on {self.env_id!r}, {self.num_timesteps} steps>"
+        return f"<{type(self).__name__} {self.name!r} on {self.env_id!r}, {self.num_timesteps} steps{self._evaluation_note()}>"
+
+    def _evaluation_note(self) -> str:
+        return f"; last evaluation {self.last_evaluation.mean:.2f} ± {self.last_evaluation.std:.2f}" if self.last_evaluation else ""
+
+    def _repr_html_(self) -> str:
+        """Name, env, hyperparameters, timesteps and last evaluation, as a table (a notebook shows it)."""
+        rows = {
+            "agent": html.escape(f"{self.name} ({type(self).__name__})"),
+            "env": html.escape(f"{self.env_id}" + (f" {self.env_kwargs}" if self.env_kwargs else "")),
+            "seed": html.escape(str(self.seed)),
+            "timesteps": str(self.num_timesteps),
+            "hyperparameters": display.hyperparams_html(self.hyperparams),
+            "last evaluation": display.eval_html(self.last_evaluation.returns, self.last_evaluation.lengths)
+            if self.last_evaluation
+            else "none yet",
+        }
+        return display.table_html("rlzoo Agent", rows)
 
 
 class Callback:

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from rlzoo import display
+
 
 @dataclasses.dataclass
 class TrainingHistory:
@@ -23,6 +25,28 @@ class TrainingHistory:
     episodes: list[tuple[int, float, int]] = dataclasses.field(default_factory=list)
     evaluations: list[tuple[int, float, float]] = dataclasses.field(default_factory=list)
     kept_timestep: int | None = None
+
+    def plot(self, title: str = "") -> Any:
+        """The learning curve: episode returns, their moving mean and the greedy evaluations.
+
+        Parameters
+        ----------
+        title:
+            The figure's title.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            It shows itself in a notebook; ``figure.savefig(path)`` writes it.
+        """
+        return display.history_figure(self.episodes, self.evaluations, title)
+
+    def __repr__(self) -> str:
+        summary = display.history_summary(self.episodes, self.evaluations)
+        return "TrainingHistory(" + ", ".join(f"{k}: {v}" for k, v in summary.items()) + ")"
+
+    def _repr_html_(self) -> str:
+        return display.table_html("TrainingHistory", display.history_summary(self.episodes, self.evaluations))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,3 +95,9 @@ class EvalResult:
 
     def __str__(self) -> str:
         return f"mean return {self.mean:.2f} +/- {self.std:.2f} over {self.n_episodes} episodes"
+
+    def __repr__(self) -> str:
+        return f"EvalResult({display.eval_text(self.returns, self.lengths)})"
+
+    def _repr_html_(self) -> str:
+        return display.eval_html(self.returns, self.lengths)

@@ -27,6 +27,7 @@ from rlzoo.errors import (
     closest,
 )
 from rlzoo.plugins import agent_entry_points, current_owner
+from rlzoo.quiet import quiet_backend_import, recipe_env_warning_hidden
 
 if TYPE_CHECKING:
     from rlzoo.agent import Agent
@@ -186,7 +187,8 @@ def get_agent(name: str) -> AgentFactory:
         raise DuplicateNameError(f"agent {name!r} is registered by both {owners}: uninstall one of them")
     if name not in _agents:
         raise UnknownAgentError(name, _agents, "rlzoo list shows them all")
-    return _agents[name].load()
+    with quiet_backend_import():  # the Python API as quiet as the CLI: no TensorFlow start-up lines
+        return _agents[name].load()
 
 
 # -- envs --------------------------------------------------------------------------------
@@ -292,7 +294,8 @@ def make_env(id: str, **kwargs: Any) -> Any:
         creator = None
     if creator is not None:
         _check_env_kwargs(id, creator, {k: v for k, v in kwargs.items() if k not in _GYM_MAKE_KWARGS})
-    return _with_env_id(id, gym.make, {"id": id, **kwargs})
+    with recipe_env_warning_hidden():
+        return _with_env_id(id, gym.make, {"id": id, **kwargs})
 
 
 def _with_env_id(id: str, make: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

@@ -49,6 +49,8 @@ def record(agent: Agent, directory: str | os.PathLike[str], episodes: int = 3, *
         raise MissingDependencyError("recording videos", "video")
     directory = pathlib.Path(directory)
     prefix = agent.name or "agent"
+    if not has_display():  # off-screen frames need no window: SDL's dummy driver, without its "XDG_RUNTIME_DIR is invalid" line
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     env = _make_env(agent, "rgb_array")
     try:
         if _is_parallel(env):

@@ -23,7 +23,7 @@ from rlzoo.errors import ArtifactError, RLZooError
 from rlzoo.onnx_export import CONTINUOUS_TOLERANCE, export_onnx
 from rlzoo.onnx_policy import load_onnx
 from rlzoo.presets import load_presets
-from rlzoo.registry import as_single_agent_env
+from rlzoo.multiagent import as_single_agent_env
 
 PRESETS = pathlib.Path(__file__).resolve().parents[1] / "agents" / "presets"
 AGENTS = ("kerasrl2-dqn", "sb3-dqn", "sb3-ppo", "sb3-a2c", "sb3-sac")

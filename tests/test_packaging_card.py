@@ -26,7 +26,7 @@ from rlzoo.experiments.grid import RunSpec
 from rlzoo.experiments.run import RunOutcome
 from rlzoo.experiments.store import Store
 from rlzoo.modelcard import ModelCardWarning, parse_front_matter
-from rlzoo.reports import write_episodes_csv
+from rlzoo.learning_curve import write_episodes_csv
 
 EPISODES, SEED = 6, 7
 FOLDER_FILES = ["README.md", "agent.zip", "episodes.csv", "learning_curve.png", "replay.mp4", "results.json"]

@@ -12,9 +12,10 @@ def add_parser(commands: Any) -> None:
     """Register ``report`` on the subcommand parsers."""
     report = commands.add_parser(
         "report",
-        help="statistics of a sweep's results (rliable): a Markdown report with PNGs and CSVs",
-        description="Per (agent, env): IQM, mean and median of the final scores with 95%% stratified bootstrap "
-        "CIs across seeds; across envs: the same over normalised scores, performance profiles, probability of "
+        help="statistics of a sweep's results (rliable): a Markdown report with PNGs and CSVs, and an HTML one with --html",
+        # argparse %-formats help strings but not descriptions: a literal 95% here.
+        description="Per (agent, env): IQM, mean and median (over seeds) of the final scores with 95% stratified bootstrap "
+        "CIs across seeds; across envs: the same over every run's normalised score, performance profiles, probability of "
         "improvement and sample-efficiency curves.",
     )
     report.add_argument("results", help="a results directory written by rlzoo sweep")
@@ -22,11 +23,16 @@ def add_parser(commands: Any) -> None:
     report.add_argument("--reps", type=int, default=2000, help="bootstrap resamples per estimate (default 2000)")
     report.add_argument("--agents", nargs="+", metavar="AGENT", help="report only these agents (or grid labels)")
     report.add_argument("--envs", nargs="+", metavar="ENV", help="report only these envs")
+    report.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html: one self-contained file (no network), sortable tables, interactive figures",
+    )
     report.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = make_report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs)
+    result = make_report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs, html=args.html)
     print(result.table)
     print(f"wrote {', '.join(str(path) for path in result.files)}")
     return 0

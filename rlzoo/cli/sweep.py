@@ -8,6 +8,7 @@ from typing import Any
 from rlzoo.cli.common import parse_set, positive_int
 from rlzoo.errors import RLZooError
 from rlzoo.experiments.driver import sweep
+from rlzoo.experiments.hparams import write_hparams
 
 
 def add_parser(commands: Any) -> None:
@@ -44,6 +45,12 @@ def add_parser(commands: Any) -> None:
         "--shared-results",
         action="store_true",
         help="with --ray: OUT is on a file system every Ray worker sees; workers write run folders there",
+    )
+    sweep.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="after the sweep, write each finished run to DIR/RUN_ID with its hyperparameters and final score "
+        "for TensorBoard's HParams dashboard (tensorboard --logdir DIR); needs rlzoo[tensorboard]",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sweep.set_defaults(run=run)
@@ -97,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if args.tensorboard:
+        runs = len(write_hparams(args.out, args.tensorboard)) - 1  # the first file is the experiment's
+        print(f"TensorBoard: {runs} runs with their hyperparameters in {args.tensorboard} (tensorboard --logdir {args.tensorboard})")
     print(
         f"{summary.done} runs finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
         f"`rlzoo report {args.out}` for the statistics"

@@ -10,8 +10,12 @@ It sits above :func:`rlzoo.make_agent`, :func:`rlzoo.train`, :func:`rlzoo.evalua
 - :mod:`~rlzoo.experiments.driver`: the driver, :func:`sweep`;
 - :mod:`~rlzoo.experiments.stats`: rliable's statistics; :mod:`~rlzoo.experiments.cells`: the runs
   grouped by (agent, env) and their statistics;
-- :mod:`~rlzoo.experiments.tables`, :mod:`~rlzoo.experiments.figures`: the report's text and PNGs;
-- :mod:`~rlzoo.experiments.report`: :func:`report`, which calls them.
+- :mod:`~rlzoo.experiments.tables`, :mod:`~rlzoo.experiments.figures`: the report's text and PNGs,
+  with one colour per agent from :mod:`~rlzoo.experiments.palette`;
+- :mod:`~rlzoo.experiments.plots`, :mod:`~rlzoo.experiments.html`: the interactive figures (Plotly)
+  and the self-contained ``report.html``;
+- :mod:`~rlzoo.experiments.report`: :func:`report`, which calls them;
+- :mod:`~rlzoo.experiments.hparams`: a sweep's runs for TensorBoard's HParams dashboard.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The report's figures: rliable's plots and matplotlib.
+"""The report's figures, drawn with matplotlib from rliable's statistics.
 
 Every drawing function takes statistics already computed (:mod:`rlzoo.experiments.cells`,
 :mod:`rlzoo.experiments.stats`) and returns one matplotlib ``Figure`` (which shows itself in a
 notebook); :func:`save` writes it as a PNG atomically and closes it. Each agent label keeps
-one colour across figures (seaborn's colour-blind palette, in label order).
+one colour in every figure of every report (:mod:`rlzoo.experiments.palette`), and every
+figure has one legend that names each label with the artist drawing it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from typing import Any
 import numpy as np
 
 from rlzoo.experiments.cells import Curve, Improvement
+from rlzoo.experiments.palette import agent_colors
 from rlzoo.experiments.stats import Estimate
 from rlzoo.files import atomic_write
 
 
 def aggregate(estimates: dict[str, Estimate]) -> Any:
-    """IQM, mean and median of the normalised scores per label, with their intervals (rliable's interval plot).
+    """IQM, mean and median of the normalised scores per label, with their 95% intervals: one panel each.
+
+    Each label is one coloured interval (its point estimate marked) per panel, named in the
+    figure's one legend and on the y axis.
 
     Parameters
     ----------
@@ -31,16 +36,21 @@ def aggregate(estimates: dict[str, Estimate]) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    from rliable import plot_utils  # rliable comes with the experiments extra
-
-    _pyplot()  # the Agg backend, before rliable draws
-    figure, _ = plot_utils.plot_interval_estimates(
-        {k: e.point for k, e in estimates.items()},
-        {k: np.stack([e.low, e.high]) for k, e in estimates.items()},
-        metric_names=["IQM", "Mean", "Median"],
-        algorithms=list(estimates),
-        xlabel="Normalised score",
-    )
+    plt = _pyplot()
+    labels = list(estimates)
+    colors = agent_colors(labels)
+    figure, axes = plt.subplots(1, 3, figsize=(10, 1.6 + 0.45 * len(labels)), sharey=True, layout="constrained")
+    for column, (ax, name) in enumerate(zip(axes, ("IQM", "Mean", "Median"), strict=True)):
+        for row, label in enumerate(labels):
+            e = estimates[label]
+            ax.barh(row, e.high[column] - e.low[column], left=e.low[column], height=0.6, color=colors[label], alpha=0.75, label=label)
+            ax.plot([e.point[column]] * 2, [row - 0.3, row + 0.3], color="black", linewidth=1.5)
+        ax.set_title(name, fontsize=11)
+        ax.set_xlabel("Normalised score")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(labels)), labels)  # shared: the other panels show no tick labels
+    axes[0].invert_yaxis()  # the first label on top
+    _legend(figure, axes[0], labels)
     return figure
 
 
@@ -58,25 +68,23 @@ def performance_profiles(profiles: dict[str, Estimate], taus: np.ndarray) -> Any
     -------
     matplotlib.figure.Figure
     """
-    from rliable import plot_utils  # rliable comes with the experiments extra
-
     plt = _pyplot()
     labels = list(profiles)
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    plot_utils.plot_performance_profiles(
-        {k: e.point for k, e in profiles.items()},
-        taus,
-        performance_profile_cis={k: np.stack([e.low, e.high]) for k, e in profiles.items()},
-        colors=_colors(labels),
-        xlabel=r"Normalised score ($\tau$)",
-        ax=axes,
-    )
-    axes.legend(labels, loc="upper right")
+    colors = agent_colors(labels)
+    figure, axes = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    for label, e in profiles.items():
+        axes.plot(taus, e.point, color=colors[label], linewidth=2, label=label)
+        axes.fill_between(taus, e.low, e.high, color=colors[label], alpha=0.2, linewidth=0)
+    axes.set_xlabel(r"Normalised score ($\tau$)")
+    axes.set_ylabel(r"Fraction of runs with score > $\tau$")
+    axes.set_ylim(0, 1.02)
+    axes.grid(alpha=0.3)
+    _legend(figure, axes, labels)
     return figure
 
 
 def improvement(pairs: list[Improvement]) -> Any:
-    """P(X > Y) per pair with its interval (rliable's probability-of-improvement plot).
+    """P(X > Y) per pair with its 95% interval: one coloured interval per pair, in X's colour.
 
     Parameters
     ----------
@@ -87,14 +95,26 @@ def improvement(pairs: list[Improvement]) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    from rliable import plot_utils  # rliable comes with the experiments extra
+    plt = _pyplot()
+    colors = agent_colors(sorted({p.x for p in pairs} | {p.y for p in pairs}))
+    names = [pair_name(p) for p in pairs]
+    figure, axes = plt.subplots(figsize=(6, 1.4 + 0.5 * len(pairs)), layout="constrained")
+    for row, p in enumerate(pairs):
+        axes.barh(row, p.high - p.low, left=p.low, height=0.6, color=colors[p.x], alpha=0.75, label=names[row])
+        axes.plot([p.point] * 2, [row - 0.3, row + 0.3], color="black", linewidth=1.5)
+    axes.axvline(0.5, color="grey", linestyle="--", linewidth=1)
+    axes.set_yticks(range(len(pairs)), names)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 1)
+    axes.set_xlabel("P(X > Y)")
+    axes.grid(axis="x", alpha=0.3)
+    _legend(figure, axes, names)
+    return figure
 
-    _pyplot()  # the Agg backend, before rliable draws
-    points = {f"{p.x},{p.y}": p.point for p in pairs}
-    intervals = {f"{p.x},{p.y}": np.array([p.low, p.high]) for p in pairs}
-    figure = plot_utils.plot_probability_of_improvement(points, intervals, figsize=(5, 1 + 0.6 * len(points)))
-    # rliable returns the axes in some versions and the figure in others.
-    return figure.figure if hasattr(figure, "figure") and not hasattr(figure, "savefig") else figure
+
+def pair_name(pair: Improvement) -> str:
+    """How a pair is named in the figures: ``P(X > Y)``."""
+    return f"P({pair.x} > {pair.y})"
 
 
 def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], envs: list[str]) -> Any:
@@ -105,7 +125,7 @@ def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], e
     curves:
         Per (label, env) (:func:`rlzoo.experiments.cells.learning_curves`), drawn in this order.
     labels:
-        Every label, sorted (they fix the colours).
+        Every label, sorted: each is named in the figure's one legend.
     envs:
         Every env, sorted: one panel each, a panel without curves stays empty.
 
@@ -116,12 +136,12 @@ def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], e
     plt = _pyplot()
     columns = min(3, len(envs))
     rows = -(-len(envs) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.2 * rows), squeeze=False)
-    colors = _colors(labels)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.2 * rows + 0.6), squeeze=False, layout="constrained")
+    colors = agent_colors(labels)
     for (label, env), curve in curves.items():
         ax = axes.flat[envs.index(env)]
         ax.plot(curve.grid, curve.point, color=colors[label], label=label)
-        ax.fill_between(curve.grid, curve.low, curve.high, color=colors[label], alpha=0.2)
+        ax.fill_between(curve.grid, curve.low, curve.high, color=colors[label], alpha=0.2, linewidth=0)
     for index, ax in enumerate(axes.flat):
         if index >= len(envs):
             ax.set_visible(False)
@@ -130,9 +150,25 @@ def sample_efficiency(curves: dict[tuple[str, str], Curve], labels: list[str], e
         ax.set_xlabel("timestep")
         ax.set_ylabel("greedy return (IQM)")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=8, loc="best")
-    figure.tight_layout()
+    _legend(figure, axes.flat[0], [label for label in labels if any(key[0] == label for key in curves)], curves_axes=axes.flat)
     return figure
+
+
+def _legend(figure: Any, axes: Any, labels: list[str], curves_axes: Any = None) -> None:
+    """One legend for the whole figure, above the panels, naming every label with the artist that draws it.
+
+    The handles are looked up by label (the first artist labelled so on any of
+    ``curves_axes``, default ``axes``), never by drawing order, so a band can never borrow
+    a line's name.
+    """
+    handles: dict[str, Any] = {}
+    for ax in curves_axes if curves_axes is not None else [axes]:
+        for artist in [*ax.get_lines(), *ax.containers]:
+            if artist.get_label() in labels:
+                handles.setdefault(artist.get_label(), artist)
+    figure.legend(
+        [handles[label] for label in labels], labels, loc="outside upper center", ncols=min(len(labels), 4), frameon=False, fontsize=9
+    )
 
 
 def _pyplot() -> Any:
@@ -143,13 +179,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _colors(labels: list[str]) -> dict[str, Any]:
-    """One colour per label, the same in every figure."""
-    import seaborn as sns  # seaborn comes with the experiments extra
-
-    return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
 def save(figure: Any, path: pathlib.Path) -> pathlib.Path:

@@ -125,6 +125,8 @@ def per_task_estimates(scores: Mapping[str, np.ndarray], reps: int = DEFAULT_REP
 def aggregate_estimates(scores: Mapping[str, np.ndarray], reps: int = DEFAULT_REPS, seed: int = BOOTSTRAP_SEED) -> dict[str, Estimate]:
     """IQM, mean and median over all runs of all tasks, with stratified bootstrap CIs.
 
+    The median is the median of every run's score on every task (not of the per-task means).
+
     Parameters
     ----------
     scores:
@@ -141,7 +143,9 @@ def aggregate_estimates(scores: Mapping[str, np.ndarray], reps: int = DEFAULT_RE
 
     def func(x: np.ndarray) -> np.ndarray:
         # rliable's aggregate_iqm is SciPy's trim_mean over all runs of all tasks: the same, flattened.
-        return np.array([interquartile_mean(np.ravel(x)), metrics.aggregate_mean(x), metrics.aggregate_median(x)])
+        # The median is over all runs of all tasks too, as the per-env median is over runs: rliable's
+        # aggregate_median (the median of the per-task means) would repeat the mean on one task.
+        return np.array([interquartile_mean(np.ravel(x)), metrics.aggregate_mean(x), np.median(np.ravel(x))])
 
     return _interval_estimates(scores, func, reps, seed)
 

@@ -137,7 +137,10 @@ def cell_table(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
 
 def cell_section(table: str) -> list[str]:
     """The section around :func:`cell_table`'s table."""
-    note = "IQM, mean and median across seeds, each with its 95% CI; normalised IQM: 0 = uniform random policy, 1 = `reward_threshold`."
+    note = (
+        "IQM, mean and median of the final scores across seeds (the median is the middle seed's score), each with its 95% CI; "
+        "normalised IQM: 0 = uniform random policy, 1 = `reward_threshold`."
+    )
     return ["## Final greedy score per (agent, env)", "", note, "", table, ""]
 
 
@@ -178,7 +181,8 @@ def aggregate_section(estimates: dict[str, stats.Estimate], envs: list[str], run
     lines = [
         "## Across envs (normalised scores)",
         "",
-        f"Over the envs every agent ran that have a threshold: {', '.join(envs)} ({runs} runs each).",
+        f"Over the envs every agent ran that have a threshold: {', '.join(envs)} ({runs} runs each). "
+        "IQM, mean and median are over every run's normalised score on every env (the median is not of the per-env means).",
         "",
         "| agent | IQM [95% CI] | mean [95% CI] | median [95% CI] |",
         "|---|---:|---:|---:|",
