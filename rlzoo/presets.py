@@ -19,6 +19,7 @@ import pathlib
 from typing import Any
 
 from rlzoo import yamlfile
+from rlzoo.checks import shown
 from rlzoo.errors import ArgumentError, RLZooError
 from rlzoo.settings import PRESET_KEYS, check_values
 
@@ -96,6 +97,11 @@ def find_preset(factory: Any, env_id: str | None, preset: str | os.PathLike[str]
     Preset
     """
     if preset is not None:
+        if not isinstance(preset, (str, os.PathLike)) or isinstance(os.fspath(preset), bytes) or not os.fspath(preset).strip():
+            raise ArgumentError(
+                f"preset must be a preset name such as 'recipe' or the path of a preset YAML file (a str or pathlib.Path), "
+                f"got {shown(preset)}"
+            )
         return _preset_from(named_preset_file(factory, preset), env_id)
     path = getattr(factory, "preset_file", None)
     if path is None or env_id is None or not pathlib.Path(path).exists():
