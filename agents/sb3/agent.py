@@ -48,18 +48,24 @@ class _Bridge(BaseCallback):
         self.agent.num_timesteps = self.num_timesteps
         observations, rewards = self.locals.get("new_obs"), self.locals.get("rewards")
         if rewards is not None and not (np.isfinite(rewards).all() and _finite(observations)):
-            found = "reward" if not np.isfinite(rewards).all() else "observation"
-            raise TrainingDivergedError(
-                f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the env returned a "
-                f"non-finite {found}; check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
-            )
+            self._diverged("reward" if not np.isfinite(rewards).all() else "observation")
         for info in self.locals["infos"]:
             episode = info.get("episode")  # set by SB3's Monitor wrapper when an episode ends
             if episode is not None:
                 self.callback.on_episode_end(self.agent, float(episode["r"]), int(episode["l"]))
         return self.callback.on_step(self.agent)
 
+    def _diverged(self, found: str) -> None:
+        raise TrainingDivergedError(
+            f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the env returned a "
+            f"non-finite {found}; check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
+        )
+
     def _on_rollout_start(self) -> None:
+        # The observation the policy acts on first comes from reset, which _on_step never sees:
+        # a NaN there would reach torch's Categorical as a raw ValueError.
+        if not _finite(getattr(self.model, "_last_obs", None)):
+            self._diverged("observation")
         # SB3 records train/loss while training between rollouts and clears it at its next log dump.
         loss = self.logger.name_to_value.get("train/loss")
         if loss is not None:
