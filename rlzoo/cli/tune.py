@@ -41,6 +41,9 @@ def add_parser(commands: Any) -> None:
     tune.add_argument("--eval-every", type=int, help="steps between a trial's evaluations (default: the preset's, else steps/10)")
     tune.add_argument("--eval-episodes", type=int, help="episodes per evaluation (default: the preset's, else 5)")
     tune.add_argument("--seed", type=int, help="sampler seed (default: random)")
+    tune.add_argument(
+        "--force", action="store_true", help="join an existing --study-name even if it tunes another agent or env, or minimises"
+    )
     tune.set_defaults(run=run)
 
 
@@ -83,4 +86,5 @@ def _tune(args: argparse.Namespace) -> Any:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         seed=args.seed,
+        force=args.force,
     )

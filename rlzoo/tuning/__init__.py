@@ -16,10 +16,10 @@ from typing import Any
 
 from rlzoo.errors import UnknownAgentError
 from rlzoo.registry import list_agents, make_env
-from rlzoo.tuning import outputs
+from rlzoo.tuning import checks, outputs
 from rlzoo.tuning.objective import TrialSettings
 from rlzoo.tuning.spaces import space_for
-from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
+from rlzoo.tuning.study import PRUNERS, SAMPLERS, StudyConfig, import_optuna, make_storage, open_study, run_workers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +73,7 @@ def tune(
     eval_episodes: int | None = None,
     seed: int | None = None,
     enqueue: list[dict[str, Any]] | None = None,
+    force: bool = False,
 ) -> TuneResult:
     """Tune an agent's hyperparameters on an env with Optuna, then write the best preset,
     a summary and plots into ``out/<study name>/``.
@@ -118,6 +119,9 @@ def tune(
     enqueue:
         Points to try first, each a mapping of the search space's parameter names to
         values (Optuna's ``enqueue_trial``), e.g. the preset in force.
+    force:
+        Join an existing study of this name even if it tunes another agent or env, or
+        minimises, or has several objectives (refused otherwise: the trials would mix).
 
     Returns
     -------
@@ -128,16 +132,18 @@ def tune(
     if agent not in known:
         raise UnknownAgentError(agent, known, "rlzoo list shows them all")
     make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
-    for name, value in {"trials": trials, "steps": steps, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
-                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout}.items():  # fmt: skip
-        if value is not None and value <= 0:
-            raise ValueError(f"{name} must be positive, got {value}")
+    values = {"trials": trials, "steps": steps, "timeout": timeout, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
+              "eval_every": eval_every, "eval_episodes": eval_episodes, "seed": seed, "force": force}  # fmt: skip
+    checks.check_arguments(values, sampler, pruner, SAMPLERS, PRUNERS)
     if trials is None and timeout is None:
         raise ValueError("give trials, timeout or both: without either the study never ends")
-    study_name = study_name or f"{agent}__{env}"
-    folder = study_folder(out, study_name)
-    storage = storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}"
+    out = checks.check_out(out)
+    space = checks.checked_space(space)
+    study_name = study_name if study_name is not None else f"{agent}__{env}"
+    folder = study_folder(out, checks.check_study_name(study_name, out, study_folder(out, str(study_name))))
+    storage = checks.check_storage(storage if storage is not None else f"sqlite:///{out / 'study.db'}")
     config = StudyConfig(storage, study_name, sampler, pruner, seed)
+    checks.check_study(checks.open_storage(storage, make_storage), study_name, agent, env, force)
     if enqueue:
         opened = open_study(config)
         for params in enqueue:
