@@ -226,13 +226,13 @@ def check_storage(url: Any) -> str:
     try:
         parsed = sqlalchemy.engine.make_url(url)
         dialect = parsed.get_dialect()
+    except sqlalchemy.exc.NoSuchModuleError:  # an ArgumentError too: caught first
+        raise StudyError(
+            f"storage {_excerpt(url)}: unknown database dialect {url.split('://')[0]!r}: use sqlite, postgresql, mysql, mssql or oracle"
+        ) from None
     except sqlalchemy.exc.ArgumentError:
         raise StudyError(
             f"storage {_excerpt(url)} is not a valid SQLAlchemy URL: write it as dialect://user:password@host/database"
-        ) from None
-    except sqlalchemy.exc.NoSuchModuleError:
-        raise StudyError(
-            f"storage {_excerpt(url)}: unknown database dialect {url.split('://')[0]!r}: use sqlite, postgresql, mysql, mssql or oracle"
         ) from None
     try:
         dialect.import_dbapi()
