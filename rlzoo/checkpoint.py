@@ -121,9 +121,9 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> pathlib.Path | None:
         name = ""
     path = directory / name
     if not name.startswith(_PREFIX) or "/" in name or not path.is_dir():
-        raise CheckpointError(
-            directory, f"{LATEST!r} names {excerpt(raw)}, which is not a checkpoint here (it should name a step-... folder)"
-        )
+        # Quoted only when it looks like one of our names: a link to a private file is never echoed.
+        what = excerpt(raw) if name.startswith(_PREFIX) else f"no step-... folder ({len(raw)} bytes of something else)"
+        raise CheckpointError(directory, f"{LATEST!r} names {what}, which is not a checkpoint here")
     return path
 
 
