@@ -281,7 +281,7 @@ def _read_manifest(path: pathlib.Path) -> dict[str, Any]:
     if json_depth(manifest) > MAX_JSON_DEPTH:
         raise CheckpointError(MANIFEST, f"nested deeper than {MAX_JSON_DEPTH} levels: not a checkpoint written by rlzoo")
     _check_manifest(manifest)
-    return manifest  # type: ignore[no-any-return]  # _check_manifest made sure it is a dict
+    return manifest
 
 
 def _shapes(weights: Any) -> tuple[Any, list[tuple[int, ...]]]:

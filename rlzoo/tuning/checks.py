@@ -174,7 +174,8 @@ def _spec_problem(spec: dict[str, Any], earlier: set[str]) -> str | None:
         return None
     number = checks.integer(-(2**62)) if kind == "int" else checks.number()
     wanted = "whole numbers" if kind == "int" else "finite numbers"
-    low, high = spec.get("low"), spec.get("high")
+    low: Any = spec.get("low")
+    high: Any = spec.get("high")
     if number(low) is not None or number(high) is not None or not low <= high:
         example = f"{{type: {kind}, low: 1, high: 10}}"
         return f"a {kind} needs low and high, {wanted} with low <= high (e.g. {example}), got low={low!r}, high={high!r}"
