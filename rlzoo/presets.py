@@ -114,6 +114,8 @@ def named_preset_file(factory: Any, preset: str | os.PathLike[str]) -> pathlib.P
     ``<stem>.N.yml`` beside the agent's own preset file ``<stem>.yml``."""
     path = pathlib.Path(preset)
     if path.suffix in (".yml", ".yaml") or path.exists():
+        if path.exists() and not path.is_file():
+            raise RLZooError(f"preset file {path} is not a regular file (a folder, pipe or device): pass a YAML file")
         if not path.is_file():
             raise RLZooError(f"preset file {path} does not exist: pass a YAML file such as the best_preset.yml that rlzoo tune writes")
         return path
