@@ -113,6 +113,8 @@ def display_problem() -> str | None:
         return NO_DISPLAY
     if not sys.platform.startswith("linux"):
         return None
+    if os.environ.get("SDL_VIDEODRIVER", "x11").lower() not in ("x11", "wayland"):
+        return None  # a driver the user chose (SDL's dummy or offscreen one, a framebuffer) needs no server
     wayland, x11 = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
     if wayland:
         runtime = os.environ.get("XDG_RUNTIME_DIR", "")

@@ -86,6 +86,7 @@ def test_a_preset_of_50_mb_is_refused_before_it_is_parsed(tmp_path) -> None:
 def test_enjoy_on_a_display_nothing_answers_on_is_an_error(capsys, monkeypatch) -> None:
     monkeypatch.setenv("DISPLAY", ":97")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("SDL_VIDEODRIVER", raising=False)
     assert "cannot be reached" in one_line_error(capsys, ["enjoy", "missing.zip"])
 
 
