@@ -45,6 +45,7 @@ def record(agent: Agent, directory: str | os.PathLike[str], episodes: int = 3, *
     list[pathlib.Path]
         The video files, in episode order.
     """
+    _check_agent(agent)
     _check_episodes(episodes)
     if not isinstance(directory, (str, os.PathLike)) or isinstance(os.fspath(directory), bytes) or not os.fspath(directory).strip():
         raise ArgumentError(f"directory must be a folder path (a non-empty str or pathlib.Path), got {shown(directory)}")
@@ -78,6 +79,7 @@ def play(agent: Agent, episodes: int = 3, *, seed: int | None = None) -> EvalRes
     ------
     RLZooError: there is no display to open a window on (Linux without ``DISPLAY`` or ``WAYLAND_DISPLAY``).
     """
+    _check_agent(agent)
     _check_episodes(episodes)
     problem = display_problem()
     if problem is not None:
@@ -147,6 +149,11 @@ def _can_connect(family: int, address: Any) -> bool:
         return True
     except (OSError, ValueError):
         return False
+
+
+def _check_agent(agent: Any) -> None:
+    if not isinstance(agent, Agent):
+        raise ArgumentError(f"agent must be an rlzoo Agent (from rlzoo.load, rlzoo.train or rlzoo.make_agent), got {shown(agent)}")
 
 
 def _check_episodes(episodes: Any) -> None:

@@ -89,7 +89,7 @@ def test_a_space_file_that_is_a_device_or_asks_for_python_objects_is_explained(t
 
 @pytest.mark.parametrize("kwargs", [
     {"trials": True}, {"pruner": 5}, {"sampler": "foo"}, {"trials": 1.5}, {"steps": -1}, {"timeout": float("nan")},
-    {"n_jobs": 0}, {"seed": 2**64}, {"seeds_per_trial": "2"}, {"out": None}, {"force": "yes"}, {"space": 5},
+    {"n_jobs": 0}, {"seed": 2**64}, {"seeds_per_trial": "2"}, {"out": None}, {"force": "yes"}, {"space": 5}, {"enqueue": 5},
 ])  # fmt: skip
 def test_arguments_of_the_wrong_type_or_range_are_refused(tmp_path, kwargs) -> None:
     with pytest.raises(ArgumentError):

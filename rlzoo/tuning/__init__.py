@@ -133,7 +133,7 @@ def tune(
         raise UnknownAgentError(agent, known, "rlzoo list shows them all")
     make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
     values = {"trials": trials, "steps": steps, "timeout": timeout, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
-              "eval_every": eval_every, "eval_episodes": eval_episodes, "seed": seed, "force": force}  # fmt: skip
+              "eval_every": eval_every, "eval_episodes": eval_episodes, "seed": seed, "force": force, "enqueue": enqueue}  # fmt: skip
     checks.check_arguments(values, sampler, pruner, SAMPLERS, PRUNERS)
     if trials is None and timeout is None:
         raise ValueError("give trials, timeout or both: without either the study never ends")

@@ -39,7 +39,7 @@ def check_arguments(values: dict[str, Any], sampler: Any, pruner: Any, samplers:
     ----------
     values:
         ``trials``, ``steps``, ``timeout``, ``seeds_per_trial``, ``n_jobs``, ``eval_every``,
-        ``eval_episodes``, ``seed`` and ``force`` as given.
+        ``eval_episodes``, ``seed``, ``force`` and ``enqueue`` as given.
     sampler, pruner:
         Names, or Optuna sampler and pruner objects.
     samplers, pruners:
@@ -67,6 +67,9 @@ def check_arguments(values: dict[str, Any], sampler: Any, pruner: Any, samplers:
     if values["seeds_per_trial"] > MAX_SEEDS_PER_TRIAL or values["n_jobs"] > MAX_JOBS:
         raise ArgumentError(f"tune(): seeds_per_trial must be at most {MAX_SEEDS_PER_TRIAL} and n_jobs at most {MAX_JOBS}")
     checks.check_seed(values["seed"])
+    enqueue = values.get("enqueue")
+    if enqueue is not None and (not isinstance(enqueue, (list, tuple)) or not all(isinstance(point, dict) for point in enqueue)):
+        raise ArgumentError(f"tune(): enqueue must be a list of mappings from parameter names to values, got {checks.shown(enqueue)}")
     import optuna  # heavy: the tune extra, imported by tune() already
 
     for name, given, valid, base in (
