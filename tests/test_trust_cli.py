@@ -70,7 +70,8 @@ def agent() -> rlzoo.Agent:
     lambda agent, tmp: video.record(agent, tmp / "a-file"),
     lambda agent, tmp: video.record(None, tmp / "v"),
 ], ids=["preset-int", "preset-bytes", "preset-list", "callbacks-int", "tensorboard-empty", "save-None", "save-int",
-        "save-empty", "save-agent-None", "save-agent-name", "record-episodes-str", "record-dir-None", "record-dir-file", "record-agent-None"])  # fmt: skip
+        "save-empty", "save-agent-None", "save-agent-name", "record-episodes-str", "record-dir-None", "record-dir-file",
+        "record-agent-None"])  # fmt: skip
 def test_wrong_types_are_argument_errors(agent, tmp_path, call) -> None:
     (tmp_path / "a-file").write_text("x")
     with pytest.raises(ArgumentError):
