@@ -107,3 +107,10 @@ class NanFromReset(gym.Env):
 def test_sb3_ppo_on_nan_observations_stops_with_rlzoos_own_error() -> None:
     with pytest.raises(TrainingDivergedError, match="non-finite observation"):
         rlzoo.train("sb3-ppo", NanFromReset(), total_timesteps=64, eval_every=0, n_steps=32, batch_size=32, n_envs=1)
+
+
+def test_sb3_acting_on_a_nan_observation_is_rlzoos_own_error(agent) -> None:
+    with pytest.raises(ArgumentError, match="NaN or inf"):
+        agent.predict(np.full(4, np.nan, np.float32))
+    with pytest.raises(ArgumentError, match="NaN or inf"):
+        agent.predict_batch(np.full((3, 4), np.inf, np.float32))

@@ -21,7 +21,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 
 from rlzoo.agent import Agent, Callback, env_identity
-from rlzoo.errors import HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.errors import ArgumentError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
 from . import payload, state
@@ -204,6 +204,7 @@ class SB3Agent(Agent):
         return metrics
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
+        self._check_finite(observation)
         action, _ = self.model.predict(observation, deterministic=deterministic)
         if isinstance(self.model.action_space, gym.spaces.Discrete):
             return int(action)
@@ -211,10 +212,18 @@ class SB3Agent(Agent):
 
     def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[Any]:
         """One forward pass of the policy for every row (SB3's ``predict`` on a batch)."""
+        self._check_finite(observations)
         actions, _ = self.model.predict(np.asarray(observations), deterministic=deterministic)
         if isinstance(self.model.action_space, gym.spaces.Discrete):
             return [int(action) for action in actions]
         return list(actions)
+
+    def _check_finite(self, observation: Any) -> None:
+        # torch's Categorical would refuse NaN logits with a ValueError that names no observation.
+        if not _finite(observation if isinstance(observation, dict) else np.asarray(observation)):
+            raise ArgumentError(
+                f"{self.registered_name()}: an observation holds NaN or inf, which the policy cannot act on: check the env's observations"
+            )
 
     def get_weights(self) -> dict[str, torch.Tensor]:
         return copy.deepcopy(self.model.policy.state_dict())
