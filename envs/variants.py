@@ -12,17 +12,36 @@ vectorization_mode="vector_entry_point")``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
 
 from rlzoo import checks
+from rlzoo.registry import check_env_kwargs
 
 from .cartpole import CartPoleVariantEnv, checked
 from .vector import CartPoleVariantVectorEnv
 from .wrappers import HideVelocities, HideVelocitiesVector, NoisyObservation, NoisyObservationVector
 
 
+def _named_kwargs(id: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An entry point that refuses unknown kwargs naming the closest valid ones, as
+    :func:`rlzoo.make_env` does, also when called by ``gymnasium.make`` directly."""
+
+    def wrap(factory: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(factory)
+        def make(**kwargs: Any) -> Any:
+            check_env_kwargs(id, factory, kwargs)
+            return factory(**kwargs)
+
+        return make
+
+    return wrap
+
+
+@_named_kwargs("rlzoo/NoisyCartPole-v0")
 def noisy(noise_std: float = 0.1, render_mode: str | None = None) -> gym.Env:
     """``rlzoo/NoisyCartPole-v0``: sensor noise.
 
@@ -39,6 +58,7 @@ def noisy_vector(num_envs: int = 1, noise_std: float = 0.1, max_episode_steps: i
     return NoisyObservationVector(CartPoleVariantVectorEnv(num_envs, max_episode_steps, **kwargs), noise_std)
 
 
+@_named_kwargs("rlzoo/HiddenVelocityCartPole-v0")
 def hidden_velocity(render_mode: str | None = None) -> gym.Env:
     """``rlzoo/HiddenVelocityCartPole-v0``: a POMDP.
 
@@ -53,6 +73,7 @@ def hidden_velocity_vector(num_envs: int = 1, max_episode_steps: int = 500, **kw
     return HideVelocitiesVector(CartPoleVariantVectorEnv(num_envs, max_episode_steps, **kwargs))
 
 
+@_named_kwargs("rlzoo/RandomPhysicsCartPole-v0")
 def random_physics(
     cart_mass: tuple[float, float] = (0.5, 1.5),
     pole_mass: tuple[float, float] = (0.05, 0.2),
@@ -92,6 +113,7 @@ def _ranges(cart_mass: Any, pole_mass: Any, pole_length: Any, force: Any) -> dic
     return {"masscart": tuple(cart_mass), "masspole": tuple(pole_mass), "length": tuple(pole_length), "force_mag": tuple(force)}
 
 
+@_named_kwargs("rlzoo/ContinuousCartPole-v0")
 def continuous(render_mode: str | None = None) -> gym.Env:
     """``rlzoo/ContinuousCartPole-v0``: a continuous force.
 
@@ -106,6 +128,7 @@ def continuous_vector(num_envs: int = 1, max_episode_steps: int = 500, **kwargs:
     return CartPoleVariantVectorEnv(num_envs, max_episode_steps, continuous=True, **kwargs)
 
 
+@_named_kwargs("rlzoo/SwingUpCartPole-v0")
 def swing_up(render_mode: str | None = None) -> gym.Env:
     """``rlzoo/SwingUpCartPole-v0``: swing the pole up, then balance it.
 
@@ -123,6 +146,7 @@ def swing_up_vector(num_envs: int = 1, max_episode_steps: int = 500, **kwargs: A
     return CartPoleVariantVectorEnv(num_envs, max_episode_steps, swing_up=True, **kwargs)
 
 
+@_named_kwargs("rlzoo/WindyCartPole-v0")
 def windy(wind_std: float = 1.0, render_mode: str | None = None) -> gym.Env:
     """``rlzoo/WindyCartPole-v0``: gusts push the cart, so a policy must reject disturbances
     it cannot see (a test of robustness that noise-free CartPole never asks for).

@@ -33,8 +33,8 @@ import gymnasium as gym
 
 from rlzoo.agent import Agent
 from rlzoo.builder import make_agent
-from rlzoo.checks import json_depth
-from rlzoo.errors import ArtifactError, RLZooError, UnknownNameError
+from rlzoo.checks import json_depth, shown
+from rlzoo.errors import ArgumentError, ArtifactError, RLZooError, UnknownNameError
 from rlzoo.files import MAX_UNPACKED_BYTES, atomic_write, limiting_unpack, temporary_folder, zip_size_problem
 from rlzoo.manifest import MANIFEST, check_manifest, manifest_of
 from rlzoo.modelcard import agent_zip, check_card, read_card
@@ -73,7 +73,13 @@ def save(agent: Agent, path: str | os.PathLike[str]) -> pathlib.Path:
     ArtifactError: the file cannot be written (a full disk, no permission, a folder in the
         way); the file that was there before is unchanged and no temporary file is left.
     """
+    if not isinstance(agent, Agent):
+        raise ArgumentError(f"save needs an rlzoo Agent (from rlzoo.make_agent, rlzoo.train or rlzoo.load), got {shown(agent)}")
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes) or not os.fspath(path).strip():
+        raise ArgumentError(f"save needs a file path (a non-empty str or pathlib.Path) such as 'agent.zip', got {shown(path)}")
     target = pathlib.Path(path)
+    if not target.name:
+        raise ArgumentError(f"save needs a file path, not a folder: got {str(path)!r}; give a file name such as 'agent.zip'")
     if not target.suffix:
         target = target.with_suffix(".zip")
     if not agent.name:

@@ -29,15 +29,16 @@ import secrets
 import shutil
 import sys
 import tempfile
+import zipfile
 from typing import Any
 
 import numpy as np
 
 from rlzoo.agent import Agent
 from rlzoo.builder import make_agent
-from rlzoo.checks import is_int, shown
+from rlzoo.checks import excerpt, is_int, is_number, json_depth, shown
 from rlzoo.errors import CheckpointError, RLZooError
-from rlzoo.files import atomic_write
+from rlzoo.files import atomic_write, read_regular_file
 from rlzoo.multiagent import as_single_agent_env
 from rlzoo.records import TrainingHistory
 from rlzoo.settings import TrainSettings
@@ -47,6 +48,12 @@ FORMAT_VERSION = 2
 LATEST = "latest"
 MANIFEST = "checkpoint.json"
 _PREFIX = "step-"
+_MAX_LATEST_BYTES = 256
+#: ``checkpoint.json`` may be at most this large (its history grows with the episodes) and this deeply nested.
+MAX_MANIFEST_BYTES = 256 * 2**20
+MAX_JSON_DEPTH = 64
+#: A step count beyond any run (a float64 still counts it exactly).
+MAX_TIMESTEPS = 2**53
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,14 +110,20 @@ def latest_checkpoint(directory: str | os.PathLike[str]) -> pathlib.Path | None:
     """The current checkpoint inside ``directory``, or ``None`` if it holds none."""
     directory = pathlib.Path(directory)
     try:
-        name = (directory / LATEST).read_text().strip()
+        raw = read_regular_file(directory / LATEST, _MAX_LATEST_BYTES)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckpointError(directory, f"cannot read {LATEST!r}: {exc}") from None
+    except (OSError, ValueError) as exc:  # a FIFO, a device, a huge file: its contents are never shown
+        raise CheckpointError(directory, f"cannot read {LATEST!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        name = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        name = ""
     path = directory / name
     if not name.startswith(_PREFIX) or "/" in name or not path.is_dir():
-        raise CheckpointError(directory, f"{LATEST!r} names {name!r}, which is not a checkpoint here")
+        # Quoted only when it looks like one of our names: a link to a private file is never echoed.
+        what = excerpt(raw) if name.startswith(_PREFIX) else f"no step-... folder ({len(raw)} bytes of something else)"
+        raise CheckpointError(directory, f"{LATEST!r} names {what}, which is not a checkpoint here")
     return path
 
 
@@ -186,10 +199,14 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
     if path is None:
         raise CheckpointError(directory, f"no checkpoint here (no {LATEST!r} file): give the folder passed as checkpoint_dir")
     try:
-        manifest = json.loads((path / MANIFEST).read_text())
-        _check_manifest(manifest)
+        manifest = _read_manifest(path / MANIFEST)
         run = manifest["run"]
         settings = RunSettings.from_dict(manifest["settings"])
+        named = path.name[len(_PREFIX) :].split("-")[0]  # write_checkpoint names the folder after the step
+        if not is_int(run["num_timesteps"]) or not 0 <= run["num_timesteps"] <= MAX_TIMESTEPS or named != f"{run['num_timesteps']:012d}":
+            raise CheckpointError(
+                MANIFEST, f"num_timesteps must be the step in the folder's name ({named}), got {shown(run['num_timesteps'])}"
+            )
         env = as_single_agent_env(run["env_id"], **run["env_kwargs"])
         agent = make_agent(run["agent"], env, seed=run["seed"], **run["hyperparams"])
         agent.read_payload(path / "payload")
@@ -203,14 +220,19 @@ def read_checkpoint(directory: str | os.PathLike[str]) -> Checkpoint:
         eval_state = None
         if manifest["eval_state"] is not None:
             eval_state = EvalState(**manifest["eval_state"])
+            if not all(is_number(value) for value in dataclasses.astuple(eval_state)[:4]):
+                raise CheckpointError(MANIFEST, f"eval_state must hold numbers, got {shown(manifest['eval_state'])}")
             if manifest["best_weights"] is not None:
                 with np.load(path / "best_weights.npz", allow_pickle=False) as arrays:
                     eval_state.best_weights = _unflatten(manifest["best_weights"], arrays)
+                if _shapes(eval_state.best_weights) != _shapes(agent.get_weights()):
+                    raise CheckpointError(path / "best_weights.npz", "the best weights do not have this agent's shapes")
         _set_rng_states(manifest["rng"], path / "rng.npz")
     except CheckpointError:
         raise
-    except (RLZooError, OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise CheckpointError(path, f"cannot read it: {type(exc).__name__}: {exc}") from None
+    except (RLZooError, OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+        # Quoted in part only: a message may carry what a tampered file holds.
+        raise CheckpointError(path, f"cannot read it: {type(exc).__name__}: {excerpt(str(exc), 200)}") from None
     return Checkpoint(path, agent, settings, eval_state)
 
 
@@ -248,6 +270,25 @@ def _write_contents(folder: pathlib.Path, agent: Agent, settings: RunSettings, e
         "versions": agent.package_versions(),
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, allow_nan=True))
+
+
+def _read_manifest(path: pathlib.Path) -> dict[str, Any]:
+    """``checkpoint.json``: a regular file, bounded in size and depth, of the current format."""
+    try:
+        manifest = json.loads(read_regular_file(path, MAX_MANIFEST_BYTES))
+    except RecursionError:
+        raise CheckpointError(MANIFEST, f"nested deeper than {MAX_JSON_DEPTH} levels: not a checkpoint written by rlzoo") from None
+    if json_depth(manifest) > MAX_JSON_DEPTH:
+        raise CheckpointError(MANIFEST, f"nested deeper than {MAX_JSON_DEPTH} levels: not a checkpoint written by rlzoo")
+    _check_manifest(manifest)
+    return manifest
+
+
+def _shapes(weights: Any) -> tuple[Any, list[tuple[int, ...]]]:
+    """The nesting of ``weights`` and the shape of each array in it, to compare two sets of weights."""
+    arrays: dict[str, np.ndarray] = {}
+    structure = _flatten(weights, arrays)
+    return structure, [arrays[key].shape for key in sorted(arrays, key=lambda k: int(k[1:]))]
 
 
 def _check_manifest(manifest: Any) -> None:

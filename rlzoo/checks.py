@@ -160,3 +160,11 @@ def json_depth(value: Any) -> int:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+def excerpt(text: str | bytes, limit: int = 40) -> str:
+    """Untrusted text (a file's contents) for an error message: escaped, at most ``limit`` characters."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "backslashreplace")
+    shown_text = repr(text[:limit])
+    return shown_text + ("..." if len(text) > limit else "")

@@ -103,6 +103,14 @@ class EnvConfigError(ArgumentError):
     """A bad env constructor argument (unknown, wrong type or out of range); the message names the valid ones."""
 
 
+class SearchSpaceError(RLZooError, ValueError):
+    """A malformed tuning search space (a file or a dict): the message names the entry and the fix."""
+
+
+class StudyError(RLZooError, ValueError):
+    """A tuning storage that cannot hold the study, or a study that is not this tuning's."""
+
+
 class TrainingDivergedError(RLZooError, ArithmeticError):
     """Training met a non-finite value (an observation, reward, loss or weight) and stopped."""
 

@@ -16,6 +16,7 @@ import pathlib
 import re
 import secrets
 import shutil
+import stat
 import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -204,3 +205,41 @@ def zip_size_problem(archive: zipfile.ZipFile, max_bytes: int) -> str | None:
                 "a zip bomb?"
             )
     return None
+
+
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+
+    Opened without blocking and checked once open, so a FIFO cannot hang the reader, a
+    device (``/dev/zero``) cannot exhaust memory, and a symlink is judged by what it
+    points to.
+
+    Parameters
+    ----------
+    path:
+        The file.
+    max_bytes:
+        The largest file read.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    OSError
+        It cannot be opened or read (``FileNotFoundError`` when missing).
+    ValueError
+        It is not a regular file, or it is larger than ``max_bytes`` (the message says which).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("it is not a regular file (a folder, pipe or device)")
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(max_bytes + 1)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise ValueError(f"it is larger than {max_bytes} bytes")
+    return data

@@ -21,6 +21,7 @@ import pathlib
 from typing import Any
 
 from rlzoo import yamlfile
+from rlzoo.checks import shown
 from rlzoo.errors import ArgumentError, RLZooError
 from rlzoo.provenance import Provenance, read_provenance
 from rlzoo.settings import PRESET_KEYS, check_values
@@ -74,6 +75,8 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
         bad = set(train) - set(PRESET_KEYS)
         if bad:
             raise RLZooError(f"{path}: preset {env_id!r} has unknown train keys {sorted(bad)}: valid are {', '.join(PRESET_KEYS)}")
+        # YAML 1.2 reads 1e5 as a float: a whole one is a count (RL Zoo's files write budgets so).
+        train = {key: int(value) if isinstance(value, float) and value.is_integer() else value for key, value in train.items()}
         try:
             check_values(train, f"{path}: preset {env_id!r}")
         except ArgumentError as exc:
@@ -102,6 +105,11 @@ def find_preset(factory: Any, env_id: str | None, preset: str | os.PathLike[str]
     Preset
     """
     if preset is not None:
+        if not isinstance(preset, (str, os.PathLike)) or isinstance(os.fspath(preset), bytes) or not os.fspath(preset).strip():
+            raise ArgumentError(
+                f"preset must be a preset name such as 'recipe' or the path of a preset YAML file (a str or pathlib.Path), "
+                f"got {shown(preset)}"
+            )
         return _preset_from(named_preset_file(factory, preset), env_id)
     path = getattr(factory, "preset_file", None)
     if path is None or env_id is None or not pathlib.Path(path).exists():
@@ -114,6 +122,8 @@ def named_preset_file(factory: Any, preset: str | os.PathLike[str]) -> pathlib.P
     ``<stem>.N.yml`` beside the agent's own preset file ``<stem>.yml``."""
     path = pathlib.Path(preset)
     if path.suffix in (".yml", ".yaml") or path.exists():
+        if path.exists() and not path.is_file():
+            raise RLZooError(f"preset file {path} is not a regular file (a folder, pipe or device): pass a YAML file")
         if not path.is_file():
             raise RLZooError(f"preset file {path} does not exist: pass a YAML file such as the best_preset.yml that rlzoo tune writes")
         return path

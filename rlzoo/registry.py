@@ -281,7 +281,7 @@ def make_env(id: str, **kwargs: Any) -> Any:
             constructor = load_object(entry.entry_point)
         except ImportError as exc:
             raise MissingDependencyError(f"env {id!r} ({exc})", entry.extra or "multiagent") from exc
-        _check_env_kwargs(id, constructor, kwargs)
+        check_env_kwargs(id, constructor, kwargs)
         return _with_env_id(id, constructor, kwargs)
     try:
         spec = gym.spec(id)
@@ -293,7 +293,7 @@ def make_env(id: str, **kwargs: Any) -> Any:
     except (ImportError, AttributeError):  # gymnasium.make reports it in its own words
         creator = None
     if creator is not None:
-        _check_env_kwargs(id, creator, {k: v for k, v in kwargs.items() if k not in _GYM_MAKE_KWARGS})
+        check_env_kwargs(id, creator, {k: v for k, v in kwargs.items() if k not in _GYM_MAKE_KWARGS})
     with recipe_env_warning_hidden():
         return _with_env_id(id, gym.make, {"id": id, **kwargs})
 
@@ -310,8 +310,18 @@ def _with_env_id(id: str, make: Callable[..., Any], kwargs: dict[str, Any]) -> A
 _GYM_MAKE_KWARGS = ("max_episode_steps", "disable_env_checker")
 
 
-def _check_env_kwargs(id: str, constructor: Any, kwargs: dict[str, Any]) -> None:
-    """Unknown constructor kwargs as an EnvConfigError naming the valid ones (Python's TypeError names only one)."""
+def check_env_kwargs(id: str, constructor: Any, kwargs: dict[str, Any]) -> None:
+    """Unknown constructor kwargs as an EnvConfigError naming the valid ones (Python's TypeError names only one).
+
+    Parameters
+    ----------
+    id:
+        The env id, for the message.
+    constructor:
+        The env's entry point (its signature says which kwargs it takes).
+    kwargs:
+        The kwargs given (``gymnasium.make``'s own already left out).
+    """
     try:
         parameters = inspect.signature(constructor).parameters.values()
     except (TypeError, ValueError):  # no signature to check against: the constructor decides

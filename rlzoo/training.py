@@ -114,6 +114,8 @@ def train(
     _usable_folder("checkpoint_dir", checkpoint_dir)
     if checkpoint_every and checkpoint_dir is None:
         raise ArgumentError("checkpoint_every needs checkpoint_dir: the folder to write checkpoints to")
+    if isinstance(callbacks, (Callback, str, bytes, dict)) or not isinstance(callbacks, Iterable):
+        raise ArgumentError(f"callbacks must be a list of rlzoo.Callback instances, got {shown(callbacks)}")
     callbacks = list(callbacks)
     for callback in callbacks:
         if not isinstance(callback, Callback):
@@ -283,6 +285,8 @@ def _usable_folder(name: str, folder: str | os.PathLike[str] | None) -> None:
     """Create ``folder`` now, so a folder that cannot be written fails before training, not after it."""
     if folder is None:
         return
+    if not isinstance(folder, (str, os.PathLike)) or not os.fspath(folder).strip():
+        raise ArgumentError(f"{name}={shown(folder)} must be a folder path (a non-empty str or pathlib.Path), or None")
     try:
         pathlib.Path(folder).mkdir(parents=True, exist_ok=True)
     except (OSError, TypeError) as exc:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
+import socket
 import sys
 from typing import Any
 
 from rlzoo.agent import Agent
-from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.checks import integer, shown
+from rlzoo.errors import ArgumentError, MissingDependencyError, RLZooError
 from rlzoo.evaluation import EvalResult, evaluate
 from rlzoo.multiagent import is_parallel_env
 from rlzoo.registry import make_env
@@ -43,11 +45,15 @@ def record(agent: Agent, directory: str | os.PathLike[str], episodes: int = 3, *
     list[pathlib.Path]
         The video files, in episode order.
     """
-    if episodes <= 0:
-        raise ValueError(f"episodes must be positive, got {episodes}")
+    _check_agent(agent)
+    _check_episodes(episodes)
+    if not isinstance(directory, (str, os.PathLike)) or isinstance(os.fspath(directory), bytes) or not os.fspath(directory).strip():
+        raise ArgumentError(f"directory must be a folder path (a non-empty str or pathlib.Path), got {shown(directory)}")
+    directory = pathlib.Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ArgumentError(f"directory {str(directory)!r} is a file, not a folder: give a folder for the videos")
     if importlib.util.find_spec("moviepy") is None:
         raise MissingDependencyError("recording videos", "video")
-    directory = pathlib.Path(directory)
     prefix = agent.name or "agent"
     if not has_display():  # off-screen frames need no window: SDL's dummy driver, without its "XDG_RUNTIME_DIR is invalid" line
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -75,8 +81,11 @@ def play(agent: Agent, episodes: int = 3, *, seed: int | None = None) -> EvalRes
     ------
     RLZooError: there is no display to open a window on (Linux without ``DISPLAY`` or ``WAYLAND_DISPLAY``).
     """
-    if not has_display():
-        raise RLZooError(NO_DISPLAY)
+    _check_agent(agent)
+    _check_episodes(episodes)
+    problem = display_problem()
+    if problem is not None:
+        raise RLZooError(problem)
     env = _make_env(agent, "rgb_array")
     if "human" in env.metadata.get("render_modes", []):
         env.close()
@@ -96,6 +105,63 @@ def has_display() -> bool:
     if not sys.platform.startswith("linux"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def display_problem() -> str | None:
+    """Why no window can open (no display set, or the one set cannot be reached), or ``None``.
+
+    A display named in ``DISPLAY`` but not running would otherwise let SDL fall back to
+    drawing nowhere: the episodes play unseen and the command ends as if all went well.
+    """
+    if not has_display():
+        return NO_DISPLAY
+    if not sys.platform.startswith("linux"):
+        return None
+    if os.environ.get("SDL_VIDEODRIVER", "x11").lower() not in ("x11", "wayland"):
+        return None  # a driver the user chose (SDL's dummy or offscreen one, a framebuffer) needs no server
+    wayland, x11 = os.environ.get("WAYLAND_DISPLAY"), os.environ.get("DISPLAY")
+    if wayland:
+        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+        path = wayland if os.path.isabs(wayland) else os.path.join(runtime, wayland)
+        if _can_connect(socket.AF_UNIX, path):
+            return None
+    if x11 and _x11_reachable(x11):
+        return None
+    shown_display = f"WAYLAND_DISPLAY={wayland!r}" if wayland and not x11 else f"DISPLAY={x11!r}"
+    return f"the display {shown_display} cannot be reached (no X or Wayland server answers there): start one, or use rlzoo record"
+
+
+def _x11_reachable(display: str) -> bool:
+    """Whether an X server answers at ``display`` (``[host]:N[.screen]``)."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return False
+    if host in ("", "unix") or host.startswith("/"):
+        socket_path = host if host.startswith("/") else f"/tmp/.X11-unix/X{number}"
+        return _can_connect(socket.AF_UNIX, socket_path) or _can_connect(socket.AF_UNIX, "\0" + socket_path)
+    return _can_connect(socket.AF_INET, (host, 6000 + int(number)))
+
+
+def _can_connect(family: int, address: Any) -> bool:
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.settimeout(2.0)
+            probe.connect(address)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _check_agent(agent: Any) -> None:
+    if not isinstance(agent, Agent):
+        raise ArgumentError(f"agent must be an rlzoo Agent (from rlzoo.load, rlzoo.train or rlzoo.make_agent), got {shown(agent)}")
+
+
+def _check_episodes(episodes: Any) -> None:
+    problem = integer(1)(episodes)
+    if problem is not None:
+        raise ArgumentError(f"episodes={shown(episodes)}: {problem}")
 
 
 def _make_env(agent: Agent, render_mode: str) -> Any:

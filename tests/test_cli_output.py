@@ -18,7 +18,9 @@ def test_train_prints_each_evaluation_and_the_kept_weights(tmp_path) -> None:
     evals = [line for line in lines if line.startswith("eval at step ")]
     assert [line.split(":")[0] for line in evals[:2]] == ["eval at step 300", "eval at step 600"]  # then the final step's
     kept = next(line for line in lines if line.startswith("kept the weights from step "))
-    assert "final evaluation" in kept and lines.index(kept) > lines.index(evals[-1])
+    assert lines.index(kept) > lines.index(evals[-1])
+    results = [line for line in lines if "evaluation" in line and not line.startswith("eval at step ")]
+    assert len(results) == 1 and results[0].startswith("greedy evaluation: "), lines  # the final evaluation, printed once
 
 
 def test_kerasrl2_on_cartpole_v0_prints_no_tensorflow_lines_and_one_plain_note(tmp_path) -> None:

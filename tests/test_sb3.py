@@ -100,5 +100,5 @@ def test_train_by_name_needs_an_env() -> None:
 
 
 def test_train_without_preset_needs_total_timesteps() -> None:
-    with pytest.raises(ValueError, match="no preset for env 'Acrobot-v1': pass total_timesteps"):
+    with pytest.raises(ValueError, match="no preset with a step budget for env 'Acrobot-v1': pass total_timesteps"):
         rlzoo.train("sb3-dqn", "Acrobot-v1")

@@ -37,7 +37,8 @@ def test_a_preset_file_reads_e_notation_as_floats(tmp_path: pathlib.Path) -> Non
     preset = load_presets(path)["CartPole-v1"]
 
     _same_numbers(preset.hyperparams)
-    assert preset.train == {"total_timesteps": 1000.0}
+    assert preset.train == {"total_timesteps": 1000}  # a whole float is a count
+    assert isinstance(preset.train["total_timesteps"], int)
 
 
 def test_learning_rate_1e_3_in_a_preset_file_builds_the_agent(tmp_path: pathlib.Path) -> None:

@@ -24,7 +24,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 
 from rlzoo.agent import Agent, Callback, env_identity
-from rlzoo.errors import HyperparameterError, IncompatibleEnvError, TrainingDivergedError
+from rlzoo.errors import ArgumentError, HyperparameterError, IncompatibleEnvError, TrainingDivergedError
 
 from .. import PRESETS_DIR
 from . import payload, state
@@ -51,18 +51,24 @@ class _Bridge(BaseCallback):
         self.agent.num_timesteps = self.num_timesteps
         observations, rewards = self.locals.get("new_obs"), self.locals.get("rewards")
         if rewards is not None and not (np.isfinite(rewards).all() and _finite(observations)):
-            found = "reward" if not np.isfinite(rewards).all() else "observation"
-            raise TrainingDivergedError(
-                f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the env returned a "
-                f"non-finite {found}; check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
-            )
+            self._diverged("reward" if not np.isfinite(rewards).all() else "observation")
         for info in self.locals["infos"]:
             episode = info.get("episode")  # set by SB3's Monitor wrapper when an episode ends
             if episode is not None:
                 self.callback.on_episode_end(self.agent, float(episode["r"]), int(episode["l"]))
         return self.callback.on_step(self.agent)
 
+    def _diverged(self, found: str) -> None:
+        raise TrainingDivergedError(
+            f"{self.agent.registered_name()}: training stopped at step {self.num_timesteps}: the env returned a "
+            f"non-finite {found}; check the env's observations and rewards (and its kwargs, e.g. a noise_std of nan)"
+        )
+
     def _on_rollout_start(self) -> None:
+        # The observation the policy acts on first comes from reset, which _on_step never sees:
+        # a NaN there would reach torch's Categorical as a raw ValueError.
+        if not _finite(getattr(self.model, "_last_obs", None)):
+            self._diverged("observation")
         # SB3 records train/loss while training between rollouts and clears it at its next log dump.
         loss = self.logger.name_to_value.get("train/loss")
         if loss is not None:
@@ -220,6 +226,7 @@ class SB3Agent(Agent):
         return frequency
 
     def predict(self, observation: Any, deterministic: bool = True) -> Any:
+        self._check_finite(observation)
         action, _ = self.model.predict(observation, deterministic=deterministic)
         if isinstance(self.model.action_space, gym.spaces.Discrete):
             return int(action)
@@ -227,10 +234,18 @@ class SB3Agent(Agent):
 
     def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[Any]:
         """One forward pass of the policy for every row (SB3's ``predict`` on a batch)."""
+        self._check_finite(observations)
         actions, _ = self.model.predict(np.asarray(observations), deterministic=deterministic)
         if isinstance(self.model.action_space, gym.spaces.Discrete):
             return [int(action) for action in actions]
         return list(actions)
+
+    def _check_finite(self, observation: Any) -> None:
+        # torch's Categorical would refuse NaN logits with a ValueError that names no observation.
+        if not _finite(observation if isinstance(observation, dict) else np.asarray(observation)):
+            raise ArgumentError(
+                f"{self.registered_name()}: an observation holds NaN or inf, which the policy cannot act on: check the env's observations"
+            )
 
     def get_weights(self) -> dict[str, torch.Tensor]:
         return copy.deepcopy(self.model.policy.state_dict())

@@ -101,7 +101,10 @@ def _check(model: BaseAlgorithm, algorithm: str, path: pathlib.Path) -> dict[str
                 state = torch.load(io.BytesIO(weights.read()), map_location="cpu", weights_only=True)
     except ArtifactError:
         raise
-    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile, RuntimeError, pickle.UnpicklingError) as exc:
+    except pickle.UnpicklingError:
+        # torch's own message suggests weights_only=False: the one thing never to do with a file one did not write.
+        raise ArtifactError(PAYLOAD, "its policy.pth holds pickled objects, not only tensors: rlzoo never unpickles them") from None
+    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile, RuntimeError) as exc:
         raise ArtifactError(PAYLOAD, f"it is not a readable SB3 model ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict) or not isinstance(state, dict):
         raise ArtifactError(PAYLOAD, "it is not a readable SB3 model (its data or policy weights are malformed)")

@@ -16,6 +16,7 @@ import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from rlzoo.agent import env_rng_state, set_env_rng_state
+from rlzoo.checks import is_int, shown
 from rlzoo.errors import CheckpointError
 
 #: What an off-policy replay buffer holds, written to checkpoints as arrays (``next_observations``
@@ -91,7 +92,12 @@ def read(model: BaseAlgorithm, directory: pathlib.Path) -> None:
                 ):
                     raise CheckpointError(directory, f"replay buffer array {name!r} does not fit this agent's buffer")
                 target[: len(arrays[name])] = arrays[name]
-        buffer.pos, buffer.full = int(saved["pos"]), bool(saved["full"])
+        position, full = saved["pos"], saved["full"]
+        if not is_int(position) or not 0 <= position < buffer.buffer_size or not isinstance(full, bool):
+            raise CheckpointError(
+                directory, f"replay buffer position {shown(position)} is not in [0, {buffer.buffer_size}) of this agent's buffer"
+            )
+        buffer.pos, buffer.full = int(position), full
     model.action_space.np_random.bit_generator.state = state["action_space_rng"]
     vec_env = model.env
     if vec_env is None:

@@ -17,6 +17,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from rlzoo.cli import enjoy, evaluate, export, hub, listing, package, record, report, sweep, train, tune
 from rlzoo.errors import RLZooError
@@ -25,9 +26,29 @@ from rlzoo.quiet import quiet_frameworks
 COMMANDS = (listing, train, evaluate, sweep, report, tune, record, enjoy, package, export, hub)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, ``rlzoo: error: ...``, exit 2.
+
+    argparse's own ``error`` prints the whole usage block first; the usage stays with
+    ``--help``, and the line names the subcommand's ``--help`` to see it. Subcommand parsers
+    are of this class too (``add_subparsers`` makes them of the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` as one line and exit 2.
+
+        Parameters
+        ----------
+        message:
+            argparse's description of what was wrong.
+        """
+        _error(f"rlzoo: error: {_one_line_text(message)} (see {self.prog} --help)")
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``rlzoo`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="rlzoo", description="Train, evaluate and compare RL agents on Gymnasium envs.")
+    parser = OneLineParser(prog="rlzoo", description="Train, evaluate and compare RL agents on Gymnasium envs.")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log periodic evaluations and more; show tracebacks of internal errors"
     )
@@ -69,7 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return _one_line_text(str(exc)) or type(exc).__name__
+
+
+def _one_line_text(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _error(message: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from rlzoo.artifact import load
 from rlzoo.cli.common import add_saved_agent_arguments
 from rlzoo.errors import RLZooError
-from rlzoo.video import NO_DISPLAY, has_display, play
+from rlzoo.video import display_problem, play
 
 
 def add_parser(commands: Any) -> None:
@@ -19,8 +19,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not has_display():  # before loading the agent: say it at once
-        raise RLZooError(NO_DISPLAY)
+    problem = display_problem()
+    if problem is not None:  # before loading the agent: say it at once
+        raise RLZooError(problem)
     agent = load(args.artifact)
     result = play(agent, args.episodes, seed=args.seed)
     print(f"{agent.name} on {agent.env_id}: {result}")

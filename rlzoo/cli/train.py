@@ -69,7 +69,9 @@ def add_parser(commands: Any) -> None:
         "--resume", metavar="DIR", help="continue the run whose --out (or checkpoint folder) is DIR to its original step count"
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard events to a new run folder under DIR (extra: tensorboard)")
+    train.add_argument(
+        "--tensorboard", type=non_empty, metavar="DIR", help="write TensorBoard events to a new run folder under DIR (extra: tensorboard)"
+    )
     train.add_argument(
         "--threads", type=positive_int, default=1, help="intra-op threads for torch and TensorFlow (default 1: fastest for small networks)"
     )
@@ -135,13 +137,16 @@ def _train(args: argparse.Namespace, stop: StopOnSignal) -> tuple[Agent, pathlib
         raise UsageError("train needs --agent and --env (or --resume DIR to continue a run)")
     hyperparams = parse_set(args.set)
     out = pathlib.Path(args.out or f"runs/{args.agent}_{args.env}_seed{args.seed}")
+    if out.exists() and not out.is_dir():  # the one --out mistake worth knowing before the agent is built
+        check_output_folder(out, OUTPUTS)
+    set_threads(args.threads)  # before the agent is built: TensorFlow fixes its threads then
+    notes = {"episodes": args.episodes, "title": f"{args.agent} on {args.env} (seed {args.seed})", "seed": args.seed}
+    # Built before --out is created: a mistyped --agent, --env, --preset or --set leaves no folder behind.
+    agent = make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
     check_output_folder(out, OUTPUTS)
     note = outdated_env_note(args.env)
     if note:
         print(note)
-    set_threads(args.threads)  # before the agent is built: TensorFlow fixes its threads then
-    notes = {"episodes": args.episodes, "title": f"{args.agent} on {args.env} (seed {args.seed})", "seed": args.seed}
-    agent = make_agent(args.agent, args.env, seed=args.seed, preset=args.preset, **hyperparams)
     with live_evaluation_lines():
         training.train(
             agent,
@@ -221,7 +226,7 @@ def _finish(agent: Agent, out: pathlib.Path, notes: dict[str, Any], stop: StopOn
     kept = agent.history.kept_timestep
     if kept is not None:
         kept_mean = next(mean for step, mean, _ in agent.history.evaluations if step == kept)
-        print(f"kept the weights from step {kept} (eval {kept_mean:.1f}); final evaluation {result.mean:.1f}")
+        print(f"kept the weights from step {kept} (eval {kept_mean:.1f})")  # the final evaluation is the line below
     print(f"trained {agent.name} on {agent.env_id} for {agent.num_timesteps} steps ({len(agent.history.episodes)} episodes)")
     print(f"greedy evaluation: {result} (min {min(result.returns):.1f})")
     print(written)

@@ -58,6 +58,9 @@ def add_parser(commands: Any) -> None:
         help="the preset in force: trials start from it and confirmation compares against it (default: the agent's own)",
     )
     tune.add_argument("--ray", metavar="ADDRESS", help="run the confirmation on this Ray cluster ('auto': the local one)")
+    tune.add_argument(
+        "--force", action="store_true", help="join an existing --study-name even if it tunes another agent or env, or minimises"
+    )
     tune.set_defaults(run=run)
 
 
@@ -118,4 +121,5 @@ def _tune(args: argparse.Namespace) -> Any:
         confirm_seeds=args.confirm_seeds,
         ray=args.ray,
         preset=args.preset,
+        force=args.force,
     )

@@ -20,12 +20,12 @@ from typing import Any
 from rlzoo.errors import UnknownAgentError
 from rlzoo.provenance import Provenance
 from rlzoo.registry import list_agents, make_env
-from rlzoo.tuning import outputs
+from rlzoo.tuning import checks, outputs
 from rlzoo.tuning.confirm import Confirmation, describe
 from rlzoo.tuning.objective import TrialSettings
 from rlzoo.tuning.spaces import space_for
 from rlzoo.tuning.stage import confirmed_provenance, confirming, run_confirmation
-from rlzoo.tuning.study import StudyConfig, import_optuna, open_study, run_workers
+from rlzoo.tuning.study import PRUNERS, SAMPLERS, StudyConfig, import_optuna, make_storage, open_study, run_workers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,6 +97,7 @@ def tune(
     confirm_seeds: int = 10,
     ray: str | None = None,
     preset: str | pathlib.Path | None = None,
+    force: bool = False,
 ) -> TuneResult:
     """Tune an agent's hyperparameters on an env with Optuna, confirm the best on fresh seeds,
     then write the chosen preset, a summary and plots into ``out/<study name>/``.
@@ -158,6 +159,9 @@ def tune(
         The preset in force: a name (``recipe``) or YAML file whose hyperparameters and
         training settings every trial starts from and the confirmation compares against;
         default the agent's own preset for ``env``.
+    force:
+        Join an existing study of this name even if it tunes another agent or env, or
+        minimises, or has several objectives (refused otherwise: the trials would mix).
 
     Returns
     -------
@@ -168,19 +172,19 @@ def tune(
     if agent not in known:
         raise UnknownAgentError(agent, known, "rlzoo list shows them all")
     make_env(env).close()  # an unknown id fails here, with the closest ids, not in every worker
-    for name, value in {"trials": trials, "steps": steps, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
-                        "eval_every": eval_every, "eval_episodes": eval_episodes, "timeout": timeout,
-                        "confirm_seeds": confirm_seeds}.items():  # fmt: skip
-        if value is not None and value <= 0:
-            raise ValueError(f"{name} must be positive, got {value}")
-    if confirm_top < 0:
-        raise ValueError(f"confirm_top must be 0 (no confirmation) or more, got {confirm_top}")
+    values = {"trials": trials, "steps": steps, "timeout": timeout, "seeds_per_trial": seeds_per_trial, "n_jobs": n_jobs,
+              "eval_every": eval_every, "eval_episodes": eval_episodes, "seed": seed, "force": force, "enqueue": enqueue,
+              "confirm_top": confirm_top, "confirm_seeds": confirm_seeds}  # fmt: skip
+    checks.check_arguments(values, sampler, pruner, SAMPLERS, PRUNERS)
     if trials is None and timeout is None:
         raise ValueError("give trials, timeout or both: without either the study never ends")
-    study_name = study_name or f"{agent}__{env}"
-    folder = study_folder(out, study_name)
-    storage = absolute_storage(storage or f"sqlite:///{pathlib.Path(out) / 'study.db'}")
+    out = checks.check_out(out)
+    space = checks.checked_space(space)
+    study_name = study_name if study_name is not None else f"{agent}__{env}"
+    folder = study_folder(out, checks.check_study_name(study_name, out, study_folder(out, str(study_name))))
+    storage = absolute_storage(checks.check_storage(storage if storage is not None else f"sqlite:///{out / 'study.db'}"))
     config = StudyConfig(storage, study_name, sampler, pruner, seed)
+    checks.check_study(checks.open_storage(storage, make_storage), study_name, agent, env, force)
     if enqueue:
         opened = open_study(config)
         for params in enqueue:
