@@ -11,7 +11,23 @@ _NO_VALUE: Any = object()
 
 
 class RLZooError(Exception):
-    """Base class of every error rlzoo raises on purpose."""
+    """Base class of every error rlzoo raises on purpose.
+
+    Every subclass pickles (a run's error crosses process and Ray boundaries): it is
+    rebuilt from its message and attributes, not by calling its ``__init__`` again, whose
+    parameters differ from class to class.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[RLZooError], args: tuple[Any, ...], state: dict[str, Any]) -> RLZooError:
+    """An :class:`RLZooError` of class ``cls`` with ``args`` and attributes ``state``, without its ``__init__``."""
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
