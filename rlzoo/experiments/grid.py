@@ -137,11 +137,11 @@ def make_grid(
     if not all(isinstance(key, str) and key for key, _ in pairs):
         raise GridError(f"overrides (a grid's set:) must have hyperparameter names as keys, got {checks.shown(dict(pairs))}")
     try:
-        json.dumps(dict(pairs), allow_nan=False)
+        json.dumps(dict(pairs))
     except (TypeError, ValueError) as exc:
-        raise GridError(f"overrides must be JSON values (finite numbers, strings, lists, dicts): {exc}") from None
+        raise GridError(f"overrides (a grid's set:) must be JSON values (numbers, strings, lists, dicts): {exc}") from None
     if checks.json_depth(dict(pairs)) > MAX_OVERRIDE_DEPTH:
-        raise GridError(f"overrides nest deeper than {MAX_OVERRIDE_DEPTH} levels: a hyperparameter is a number, string or short list")
+        raise GridError(f"overrides (a grid's set:) nest deeper than {MAX_OVERRIDE_DEPTH} levels: give numbers, strings or short lists")
     return [
         RunSpec(agent, env, seed, steps, pairs, eval_every, label, preset, digest)
         for agent in agent_list
@@ -264,7 +264,8 @@ def grid_from_mapping(data: Mapping[str, Any], folder: pathlib.Path | None = Non
                 preset=_relative_to(merged.get("preset"), folder),
             )
         except GridError as exc:
-            raise GridError(f"runs[{index}]: {str(exc).replace('overrides (a grid', 'set (a grid')}") from None
+            message = str(exc).replace("overrides (a grid's set:)", "set")
+            raise GridError(f"runs[{index}]: {message}") from None
         for spec in block_specs:
             specs.setdefault(spec.run_id, spec)
         if len(specs) > MAX_RUNS:
