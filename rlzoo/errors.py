@@ -6,8 +6,19 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+
+class _NoValue:
+    """The type of :data:`_NO_VALUE`: pickles as a reference to it, so an error keeps it across processes."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+
 #: Marks "no value given" where ``None`` is a value someone can pass.
-_NO_VALUE: Any = object()
+_NO_VALUE: Any = _NoValue()
 
 
 class RLZooError(Exception):

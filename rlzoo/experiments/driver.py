@@ -17,7 +17,7 @@ import gymnasium as gym
 
 from rlzoo import checks
 from rlzoo.errors import MissingDependencyError, RLZooError, UnknownEnvError
-from rlzoo.experiments.executors import LocalPool, RayCluster, check_address
+from rlzoo.experiments.executors import LocalPool, RayCluster, check_address, reachable
 from rlzoo.experiments.grid import DEFAULT_SEEDS, GridError, RunSpec, load_grid, make_grid
 from rlzoo.experiments.integrity import fingerprint, folder_problem
 from rlzoo.experiments.run import RUNS_FOLDER, RunOutcome, write_files
@@ -171,6 +171,8 @@ def sweep(
         raise GridError(f"grid must be a YAML grid file or a non-empty list of RunSpec records, got {checks.shown(grid)}")
     check_names(specs)
     check_presets(specs)
+    if ray is not None:
+        reachable(ray)  # before out is created: an address where nothing answers is refused within the timeout
     executor: Executor = RayCluster(ray, shared_results) if ray else LocalPool(workers)
     return run_grid(specs, results_dir, executor, progress=progress, on_start=on_start, on_redo=on_redo)
 

@@ -203,7 +203,7 @@ def check_address(address: Any) -> str:
     return address
 
 
-def _reachable(address: str, timeout: float) -> None:
+def reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
     """Refuse, within ``timeout`` seconds, an address where nothing answers (``ray.init`` would retry without end)."""
     if address == "auto" or address.startswith("ray://"):
         return
@@ -267,7 +267,7 @@ class RayCluster:
             import ray  # heavy optional dependency (the ray extra)
         except ImportError as exc:
             raise MissingDependencyError("--ray", "ray") from exc
-        _reachable(self.address, self.connect_timeout)
+        reachable(self.address, self.connect_timeout)
         _quiet_ray()
         try:
             ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
