@@ -219,12 +219,25 @@ def reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         ) from None
 
 
-def _quiet_ray() -> None:
-    """Keep Ray's own logging (connection warnings, a lost raylet's state dump) out of rlzoo's output."""
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core worker's stderr lines
-    os.environ.setdefault("RAY_LOG_TO_STDERR", "0")
+def _quiet_ray(ray: Any) -> None:
+    """Keep Ray's own messages (connection warnings, a lost raylet's state dump) out of rlzoo's output.
+
+    Ray 2.x prints every error the cluster publishes to the driver's stdout from a background
+    thread (``ray._private.worker.listen_error_messages``, started by ``ray.init`` with no
+    switch to turn it off): a raylet killed mid-sweep printed its "Raylet is terminated" block
+    and some 30 ``[state-dump]`` lines, and "Task perform failed ... will be retried" besides.
+    Its printer is swapped for one that logs at DEBUG (``rlzoo -v`` shows nothing more either:
+    the failure that matters reaches the driver as the run's own outcome).
+    """
     for name in ("ray", "ray._private", "ray.worker"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    if worker is not None and hasattr(worker, "print_to_stdstream"):
+
+        def to_debug_log(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+            logger.debug("ray: %s", " ".join(" ".join(str(line) for line in data.get("lines", [])).split())[:2000])
+
+        worker.print_to_stdstream = to_debug_log
 
 
 class RayCluster:
@@ -268,7 +281,7 @@ class RayCluster:
         except ImportError as exc:
             raise MissingDependencyError("--ray", "ray") from exc
         reachable(self.address, self.connect_timeout)
-        _quiet_ray()
+        _quiet_ray(ray)
         try:
             ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
         except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
