@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             print(line)
 
     def on_redo(spec: Any, problem: str) -> None:
-        print(f"redo    {spec.name} {spec.env} seed {spec.seed}: {problem} since it finished")
+        print(f"redo    {spec.name} {spec.env} seed {spec.seed}: {problem}: running it again")
 
     try:
         summary = sweep(
