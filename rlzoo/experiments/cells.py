@@ -111,7 +111,7 @@ def select(rows: list[dict[str, Any]], what: str, column: str, wanted: Sequence[
     """
     if wanted is None:
         return rows
-    present = sorted({row[column] for row in rows})
+    present = sorted({str(row[column]) for row in rows})
     unknown = [name for name in wanted if name not in present]
     if unknown or not wanted:
         raise RLZooError(f"{what} {unknown or list(wanted)}: not among the sweep's {what}; they are {', '.join(present)}")
@@ -153,6 +153,9 @@ def _problem(row: dict[str, Any]) -> str | None:
     """Why a finished run cannot be used, or ``None``."""
     if row.get("problem"):
         return str(row["problem"])
+    for key in ("label", "env"):
+        if not isinstance(row.get(key), str) or not row[key]:
+            return f"its {key} is {_excerpt(row.get(key))}, not a name"
     score = row.get("final_mean")
     if not _is_number(score):
         return f"its score is {_excerpt(score)}, not a finite number"
