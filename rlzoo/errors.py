@@ -6,12 +6,39 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
+
+class _NoValue:
+    """The type of :data:`_NO_VALUE`: pickles as a reference to it, so an error keeps it across processes."""
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+    def __reduce__(self) -> str:
+        return "_NO_VALUE"
+
+
 #: Marks "no value given" where ``None`` is a value someone can pass.
-_NO_VALUE: Any = object()
+_NO_VALUE: Any = _NoValue()
 
 
 class RLZooError(Exception):
-    """Base class of every error rlzoo raises on purpose."""
+    """Base class of every error rlzoo raises on purpose.
+
+    Every subclass pickles (a run's error crosses process and Ray boundaries): it is
+    rebuilt from its message and attributes, not by calling its ``__init__`` again, whose
+    parameters differ from class to class.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[RLZooError], args: tuple[Any, ...], state: dict[str, Any]) -> RLZooError:
+    """An :class:`RLZooError` of class ``cls`` with ``args`` and attributes ``state``, without its ``__init__``."""
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def closest(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:

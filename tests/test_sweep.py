@@ -247,7 +247,7 @@ def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_
         "FAILED  sb3-dqn CartPole-v1 seed 2: rlzoo.errors.HyperparameterError: unknown hyperparameter 'no_such_hyperparameter'"
         in result.stdout
     )
-    assert "1 runs finished, 1 failed" in result.stdout
+    assert "1 run finished, 1 failed" in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -8,7 +8,7 @@ import os
 import pathlib
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from rlzoo import yamlfile
 from rlzoo.checks import MAX_SEED
@@ -70,6 +70,27 @@ def add_saved_agent_arguments(parser: argparse.ArgumentParser, episodes: int, ep
     parser.add_argument("artifact", help="a file written by rlzoo train or rlzoo.save")
     parser.add_argument("--episodes", type=positive_int, default=episodes, help=f"{episodes_help} (default {episodes})")
     parser.add_argument("--seed", type=seed_int, default=0, help=f"{seed_help}, 0 to 2**32-1 (default 0)")
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make ``parser``'s own errors one line, ``rlzoo: error: ...``, exit status 2 (usage stays with ``--help``).
+
+    Parameters
+    ----------
+    parser:
+        A subcommand's parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The same parser.
+    """
+
+    def error(message: str) -> NoReturn:
+        parser.exit(2, f"rlzoo: error: {' '.join(message.split())} (rlzoo {parser.prog.split()[-1]} --help for usage)\n")
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser
 
 
 def non_empty(text: str) -> str:

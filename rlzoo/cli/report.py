@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from rlzoo.cli.common import int_at_least, non_empty, one_line_errors
 from rlzoo.experiments.report import report as make_report
+from rlzoo.experiments.stats import MAX_REPS
 
 
 def add_parser(commands: Any) -> None:
@@ -18,9 +20,15 @@ def add_parser(commands: Any) -> None:
         "CIs across seeds; across envs: the same over every run's normalised score, performance profiles, probability of "
         "improvement and sample-efficiency curves.",
     )
-    report.add_argument("results", help="a results directory written by rlzoo sweep")
-    report.add_argument("--out", help="where to write the report (default RESULTS/report)")
-    report.add_argument("--reps", type=int, default=2000, help="bootstrap resamples per estimate (default 2000)")
+    one_line_errors(report)
+    report.add_argument("results", type=non_empty, help="a results directory written by rlzoo sweep")
+    report.add_argument("--out", type=non_empty, help="where to write the report (default RESULTS/report)")
+    report.add_argument(
+        "--reps",
+        type=int_at_least(1, MAX_REPS),
+        default=2000,
+        help=f"bootstrap resamples per estimate, 1 to {MAX_REPS} (default 2000; cut on very big sweeps to bound time and memory)",
+    )
     report.add_argument("--agents", nargs="+", metavar="AGENT", help="report only these agents (or grid labels)")
     report.add_argument("--envs", nargs="+", metavar="ENV", help="report only these envs")
     report.add_argument(
@@ -34,5 +42,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     result = make_report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs, html=args.html)
     print(result.table)
+    if result.left_out:
+        print(f"note: {len(result.left_out)} finished run(s) left out (no usable score), listed in {result.markdown}: {result.left_out[0]}")
     print(f"wrote {', '.join(str(path) for path in result.files)}")
     return 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rlzoo.cli.common import parse_set, positive_int
+from rlzoo.cli.common import int_at_least, non_empty, non_negative_int, one_line_errors, parse_set, positive_int
 from rlzoo.errors import RLZooError
-from rlzoo.experiments.driver import sweep
+from rlzoo.experiments.driver import MAX_WORKERS, failure_line, sweep
+from rlzoo.experiments.grid import MAX_RUNS
 from rlzoo.experiments.hparams import write_hparams
 
 
@@ -20,14 +21,19 @@ def add_parser(commands: Any) -> None:
         "evaluate 100 greedy episodes and save each run under OUT/runs/; OUT/index.sqlite indexes them. "
         "Rerunning the same command skips finished runs.",
     )
-    sweep.add_argument("grid", nargs="?", help="a YAML grid file (instead of --agents/--envs)")
+    one_line_errors(sweep)
+    sweep.add_argument("grid", nargs="?", type=non_empty, help="a YAML grid file (instead of --agents/--envs)")
     sweep.add_argument("--agents", nargs="+", default=[], metavar="AGENT", help="agent names (see rlzoo list)")
     sweep.add_argument("--envs", nargs="+", default=[], metavar="ENV", help="env ids")
-    sweep.add_argument("--seeds", type=positive_int, metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)")
-    sweep.add_argument("--steps", type=int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)")
+    sweep.add_argument(
+        "--seeds", type=int_at_least(1, MAX_RUNS), metavar="N", help="seeds 0..N-1 (default 10; with a grid file: replaces its seeds)"
+    )
+    sweep.add_argument(
+        "--steps", type=positive_int, help="env steps per run (default: each preset's; with a grid file: replaces its steps)"
+    )
     sweep.add_argument(
         "--eval-every",
-        type=int,
+        type=non_negative_int,
         help="steps between the learning curve's greedy evaluations (default: the preset's, else a tenth of the steps)",
     )
     sweep.add_argument(
@@ -38,9 +44,9 @@ def add_parser(commands: Any) -> None:
         help="build every agent from this preset YAML or preset name (recipe) instead of its own; with a grid file: replaces its presets",
     )
     sweep.add_argument("--label", default="", help="the report's name for these runs (default: the agent's name; not with a grid file)")
-    sweep.add_argument("--out", default="runs/sweep", help="results directory (default runs/sweep)")
-    sweep.add_argument("--workers", type=int, help="local worker processes (default: the CPU count)")
-    sweep.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
+    sweep.add_argument("--out", type=non_empty, default="runs/sweep", help="results directory (default runs/sweep)")
+    sweep.add_argument("--workers", type=int_at_least(1, MAX_WORKERS), help="local worker processes (default: the CPU count)")
+    sweep.add_argument("--ray", type=non_empty, metavar="ADDRESS", help="run on a Ray cluster (HOST:PORT, or auto); needs rlzoo[ray]")
     sweep.add_argument(
         "--shared-results",
         action="store_true",
@@ -75,13 +81,15 @@ def run(args: argparse.Namespace) -> int:
         if outcome.status == "done":
             line = f"done    {spec.name} {spec.env} seed {spec.seed}: greedy mean {outcome.final_mean:.1f} ({seconds:.0f} s)"
         else:
-            last = (outcome.error or "").strip().splitlines()[-1:] or ["unknown error"]
-            line = f"FAILED  {spec.name} {spec.env} seed {spec.seed}: {last[0]}"
+            line = f"FAILED  {spec.name} {spec.env} seed {spec.seed}: {failure_line(outcome)}"
         if bar is not None:
             bar.write(line)
             bar.update(1)
         else:
             print(line)
+
+    def on_redo(spec: Any, problem: str) -> None:
+        print(f"redo    {spec.name} {spec.env} seed {spec.seed}: {problem}: running it again")
 
     try:
         summary = sweep(
@@ -100,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             shared_results=args.shared_results,
             progress=progress,
             on_start=on_start,
+            on_redo=on_redo,
         )
     finally:
         if bar is not None:
@@ -108,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
         runs = len(write_hparams(args.out, args.tensorboard)) - 1  # the first file is the experiment's
         print(f"TensorBoard: {runs} runs with their hyperparameters in {args.tensorboard} (tensorboard --logdir {args.tensorboard})")
     print(
-        f"{summary.done} runs finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
+        f"{_runs(summary.done)} finished, {summary.failed} failed, {summary.skipped} skipped in {summary.wall_seconds:.0f} s; "
         f"`rlzoo report {args.out}` for the statistics"
     )
     return 1 if summary.failed else 0
+
+
+def _runs(count: int) -> str:
+    """``"1 run"``, ``"2 runs"``."""
+    return f"{count} run" if count == 1 else f"{count} runs"

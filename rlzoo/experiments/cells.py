@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,10 @@ from rlzoo.experiments import stats
 
 #: Points of each resampled learning curve.
 CURVE_POINTS = 11
+#: The fewest seeds a cell needs for a confidence interval (one seed gives none: no spread to resample).
+MIN_SEEDS_FOR_CI = 2
+#: The most labels compared pair by pair (probability of improvement): pairs grow as the square.
+MAX_COMPARED = 12
 
 #: ``{env: (random score, solved score or None)}``: the normalisation bounds.
 Bounds = dict[str, tuple[float, float | None]]
@@ -106,11 +111,72 @@ def select(rows: list[dict[str, Any]], what: str, column: str, wanted: Sequence[
     """
     if wanted is None:
         return rows
-    present = sorted({row[column] for row in rows})
+    present = sorted({str(row[column]) for row in rows})
     unknown = [name for name in wanted if name not in present]
     if unknown or not wanted:
         raise RLZooError(f"{what} {unknown or list(wanted)}: not among the sweep's {what}; they are {', '.join(present)}")
     return [row for row in rows if row[column] in wanted]
+
+
+def usable(done: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    """Split finished runs into those the statistics can use and those they leave out, with why.
+
+    A run is left out when its score is not a finite number (NaN, inf, text), its seed is
+    not an int, or its curve is not a list of ``(timestep, mean, std)`` numbers (a damaged
+    or edited index).
+
+    Parameters
+    ----------
+    done:
+        Index rows of finished runs.
+
+    Returns
+    -------
+    tuple
+        ``(usable rows, [(row, reason), ...])``.
+    """
+    kept, left_out = [], []
+    for row in done:
+        reason = _problem(row)
+        if reason is None:
+            kept.append(row)
+        else:
+            left_out.append((row, reason))
+    return kept, left_out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _problem(row: dict[str, Any]) -> str | None:
+    """Why a finished run cannot be used, or ``None``."""
+    if row.get("problem"):
+        return str(row["problem"])
+    for key in ("label", "env"):
+        if not isinstance(row.get(key), str) or not row[key]:
+            return f"its {key} is {_excerpt(row.get(key))}, not a name"
+    score = row.get("final_mean")
+    if not _is_number(score):
+        return f"its score is {_excerpt(score)}, not a finite number"
+    if not isinstance(row.get("seed"), int) or isinstance(row.get("seed"), bool):
+        return f"its seed is {_excerpt(row.get('seed'))}, not an int"
+    curve = row.get("curve") or []
+    try:
+        points = np.asarray(curve, dtype=float)
+    except (TypeError, ValueError):
+        points = np.empty((1, 0))
+    if not isinstance(curve, list) or (curve and (points.ndim != 2 or points.shape[1] != 3 or not np.isfinite(points).all())):
+        return "its learning curve is not a list of [timestep, mean, std] finite numbers"
+    if np.any(np.diff(points[:, 0]) <= 0) if curve else False:
+        return "its learning curve's timesteps do not increase"
+    return None
+
+
+def _excerpt(value: Any) -> str:
+    """A short, escaped excerpt of an untrusted value for a message."""
+    text = ascii(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def group(done: list[dict[str, Any]]) -> Cells:
@@ -119,7 +185,7 @@ def group(done: list[dict[str, Any]]) -> Cells:
     Parameters
     ----------
     done:
-        Index rows of finished runs.
+        Usable index rows of finished runs (see :func:`usable`).
 
     Returns
     -------
@@ -130,7 +196,7 @@ def group(done: list[dict[str, Any]]) -> Cells:
     for row in sorted(done, key=lambda r: (r["label"], r["env"], r["seed"])):
         cell = cells[row["label"], row["env"]]
         cell.seeds.append(row["seed"])
-        cell.finals.append(row["final_mean"])
+        cell.finals.append(float(row["final_mean"]))
         cell.curves.append([tuple(point) for point in row["curve"] or []])
     return cells
 
@@ -141,40 +207,42 @@ def equal_runs(finals: Sequence[Sequence[float]]) -> int:
 
 
 def per_cell_estimates(cells: Cells, labels: list[str], reps: int) -> dict[tuple[str, str], stats.Estimate]:
-    """IQM, mean and median of each cell's final scores: one rliable call for all, each env a task of its label's array.
+    """IQM, mean and median of each cell's final scores, with CIs: one rliable call per run count.
 
-    Envs with a different number of finished runs go in separate arrays (an array has one
-    runs axis).
+    Every cell with the same number of runs is a task (a column) of one ``(runs x cells)``
+    array, so the cost is one bootstrap per distinct run count, however many agents there
+    are; the resamples are cut by :func:`stats.bounded_reps` on big sweeps. A cell with
+    fewer than :data:`MIN_SEEDS_FOR_CI` runs gets its point estimates and NaN intervals.
 
     Parameters
     ----------
     cells:
         The cells.
     labels:
-        Every label of ``cells``, sorted.
+        Every label of ``cells`` (kept for callers; the grouping no longer needs it).
     reps:
-        Bootstrap resamples.
+        Bootstrap resamples asked for.
 
     Returns
     -------
     dict[tuple[str, str], stats.Estimate]
         Per (label, env), arrays of shape ``(3,)`` in :data:`stats.STATISTICS` order.
     """
-    groups: dict[str, list[str]] = {}
-    for label in labels:
-        by_count: dict[int, list[str]] = defaultdict(list)
-        for (cell_label, env), cell in cells.items():
-            if cell_label == label:
-                by_count[len(cell.finals)].append(env)
-        for count, envs in by_count.items():
-            groups[f"{label}\x00{count}"] = sorted(envs)
-    scores = {key: np.array([cells[key.split("\x00")[0], env].finals for env in envs], dtype=float).T for key, envs in groups.items()}
-    estimates = stats.per_task_estimates(scores, reps=reps)
+    by_count: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for key in sorted(cells):
+        by_count[len(cells[key].finals)].append(key)
     result = {}
-    for key, envs in groups.items():
-        estimate = estimates[key]
-        for index, env in enumerate(envs):
-            result[key.split("\x00")[0], env] = stats.Estimate(estimate.point[:, index], estimate.low[:, index], estimate.high[:, index])
+    for count, keys in by_count.items():
+        scores = np.array([cells[key].finals for key in keys], dtype=float).T
+        if count < MIN_SEEDS_FOR_CI:
+            point = np.stack([stats.interquartile_mean(scores), np.mean(scores, axis=0), np.median(scores, axis=0)])
+            nan = np.full_like(point, np.nan)
+            for index, key in enumerate(keys):
+                result[key] = stats.Estimate(point[:, index], nan[:, index], nan[:, index])
+            continue
+        estimate = stats.per_task_estimates({"cells": scores}, reps=stats.bounded_reps(reps, scores.size))["cells"]
+        for index, key in enumerate(keys):
+            result[key] = stats.Estimate(estimate.point[:, index], estimate.low[:, index], estimate.high[:, index])
     return result
 
 
@@ -226,16 +294,23 @@ def improvements(cells: Cells, labels: list[str], reps: int) -> list[Improvement
     Returns
     -------
     list[Improvement]
-        One per pair that shares an env.
+        One per pair that shares an env and has at least :data:`MIN_SEEDS_FOR_CI` runs on each,
+        among the first :data:`MAX_COMPARED` labels.
     """
     result = []
-    for x, y in itertools.combinations(labels, 2):
+    pairs = list(itertools.combinations(labels[:MAX_COMPARED], 2))
+    # One bootstrap per pair, each resample a Python call: the pairs share one budget, each counted as at least 1000 scores.
+    scores = sum(max(1000, sum(len(cell.finals) for (label, _), cell in cells.items() if label in pair)) for pair in pairs)
+    pair_reps = stats.bounded_reps(reps, scores)
+    for x, y in pairs:
         shared = sorted(env for (label, env) in cells if label == x and (y, env) in cells)
         if not shared:
             continue
         runs = equal_runs([cells[name, env].finals for name in (x, y) for env in shared])
+        if runs < MIN_SEEDS_FOR_CI:  # no interval from one run a side
+            continue
         pair_scores = {name: np.array([cells[name, env].finals[:runs] for env in shared], dtype=float).T for name in (x, y)}
-        estimate = stats.improvement_probabilities(pair_scores, [(x, y)], reps=reps)[x, y]
+        estimate = stats.improvement_probabilities(pair_scores, [(x, y)], reps=pair_reps)[x, y]
         point, low, high = (float(np.ravel(a)[0]) for a in (estimate.point, estimate.low, estimate.high))
         result.append(Improvement(x, y, len(shared), point, low, high))
     return result
@@ -257,7 +332,7 @@ def learning_curves(cells: Cells, reps: int) -> dict[tuple[str, str], Curve]:
     Returns
     -------
     dict[tuple[str, str], Curve]
-        Per (label, env), in the order they are computed (each label's envs grouped by run count).
+        Per (label, env), in the order they are computed (grouped by run count).
     """
     grids: dict[tuple[str, str], np.ndarray] = {}
     arrays: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
@@ -270,22 +345,22 @@ def learning_curves(cells: Cells, reps: int) -> dict[tuple[str, str], Curve]:
         grid = np.linspace(first, max(first, last), CURVE_POINTS)
         grids[label, env] = grid
         arrays[label][env] = np.array([np.interp(grid, [p[0] for p in c], [p[1] for p in c]) for c in curves])
-    # One rliable call per label and run count: each env is a task of the (runs x envs x points) array.
-    batches: dict[str, tuple[str, list[str]]] = {}
+    # One rliable call per run count: each cell is a task of the (runs x cells x points) array.
+    batches: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for label, by_env in arrays.items():
-        by_count: dict[int, list[str]] = defaultdict(list)
         for env, array in by_env.items():
-            by_count[array.shape[0]].append(env)
-        for count, envs in by_count.items():
-            batches[f"{label}\x00{count}"] = (label, sorted(envs))
-    if not batches:
-        return {}
-    estimates = stats.curve_estimates(
-        {key: np.stack([arrays[label][env] for env in envs], axis=1) for key, (label, envs) in batches.items()}, reps=reps
-    )
+            batches[array.shape[0]].append((label, env))
     result = {}
-    for key, (label, envs) in batches.items():
-        estimate = estimates[key]
-        for index, env in enumerate(envs):
-            result[label, env] = Curve(grids[label, env], estimate.point[index], estimate.low[index], estimate.high[index])
+    for count, keys in sorted(batches.items()):
+        keys.sort()
+        stacked = np.stack([arrays[label][env] for label, env in keys], axis=1)
+        if count < MIN_SEEDS_FOR_CI:  # one run: its curve, and no band
+            point = stats.interquartile_mean(stacked)
+            for index, key in enumerate(keys):
+                nan = np.full_like(point[index], np.nan)
+                result[key] = Curve(grids[key], point[index], nan, nan)
+            continue
+        estimate = stats.curve_estimates({"cells": stacked}, reps=stats.bounded_reps(reps, stacked.size))["cells"]
+        for index, key in enumerate(keys):
+            result[key] = Curve(grids[key], estimate.point[index], estimate.low[index], estimate.high[index])
     return result

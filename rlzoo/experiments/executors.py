@@ -10,11 +10,14 @@ import logging
 import multiprocessing
 import os
 import pathlib
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any
 
+from rlzoo import checks
 from rlzoo.builder import make_agent
 from rlzoo.errors import MissingDependencyError, RLZooError
 from rlzoo.experiments.grid import RunSpec
@@ -23,6 +26,15 @@ from rlzoo.quiet import quiet_frameworks
 from rlzoo.threads import one_thread_per_worker
 
 logger = logging.getLogger(__name__)
+
+#: Times a Ray task is retried when its worker process or node dies (a run's own error is never retried).
+MAX_RETRIES = 3
+#: Seconds to wait for a Ray cluster's address to answer before giving up.
+CONNECT_TIMEOUT = 30.0
+
+
+class ClusterError(RLZooError):
+    """A Ray cluster that cannot be used: a bad or unreachable address."""
 
 
 def _init_worker(driver_pid: int) -> None:
@@ -87,8 +99,8 @@ class LocalPool:
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        if workers is not None and workers <= 0:
-            raise RLZooError(f"workers must be a positive number of processes, got {workers}")
+        if workers is not None and (not checks.is_int(workers) or workers <= 0):
+            raise RLZooError(f"workers must be a positive number of processes, got {checks.shown(workers)}")
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
 
@@ -163,8 +175,76 @@ class LocalPool:
                 pool.shutdown(wait=True, cancel_futures=True)
 
 
+def check_address(address: Any) -> str:
+    """A Ray address as given to ``--ray``: ``"auto"`` or ``HOST:PORT``, checked without connecting.
+
+    Parameters
+    ----------
+    address:
+        The address.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ClusterError
+        Anything else, saying what is valid.
+    """
+    wanted = "a Ray cluster's address is HOST:PORT (as `ray start --head` prints it) or auto"
+    if not isinstance(address, str) or not address.strip():
+        raise ClusterError(f"{wanted}, got {checks.shown(address)}")
+    if address == "auto" or address.startswith("ray://"):
+        return address
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ClusterError(f"{wanted}, got {address!r}")
+    return address
+
+
+def reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Refuse, within ``timeout`` seconds, an address where nothing answers (``ray.init`` would retry without end)."""
+    if address == "auto" or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+        raise ClusterError(
+            f"cannot reach a Ray cluster at {address!r} ({reason} within {timeout:g} s): "
+            "check the address, or start one with `ray start --head`"
+        ) from None
+
+
+def _quiet_ray(ray: Any) -> None:
+    """Keep Ray's own messages (connection warnings, a lost raylet's state dump) out of rlzoo's output.
+
+    Ray 2.x prints every error the cluster publishes to the driver's stdout from a background
+    thread (``ray._private.worker.listen_error_messages``, started by ``ray.init`` with no
+    switch to turn it off): a raylet killed mid-sweep printed its "Raylet is terminated" block
+    and some 30 ``[state-dump]`` lines, and "Task perform failed ... will be retried" besides.
+    Its printer is swapped for one that logs at DEBUG (``rlzoo -v`` shows nothing more either:
+    the failure that matters reaches the driver as the run's own outcome).
+    """
+    for name in ("ray", "ray._private", "ray.worker"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    if worker is not None and hasattr(worker, "print_to_stdstream"):
+
+        def to_debug_log(data: dict[str, Any], ignore_prefix: bool = False) -> None:
+            logger.debug("ray: %s", " ".join(" ".join(str(line) for line in data.get("lines", [])).split())[:2000])
+
+        worker.print_to_stdstream = to_debug_log
+
+
 class RayCluster:
     """Runs as Ray tasks (one CPU each) on a running cluster.
+
+    The driver stays the only writer of the index: a task that is retried after its node
+    died still returns one outcome, which the driver records once.
 
     Parameters
     ----------
@@ -173,26 +253,41 @@ class RayCluster:
     shared_results:
         The results directory is on a file system every worker sees: workers publish run
         folders there themselves. Otherwise each run's files come back to the driver.
+    max_retries:
+        Times a run is retried when its worker or node dies (system failures only: a run
+        that fails on its own comes back as failed, once).
+    connect_timeout:
+        Seconds to wait for the address to answer.
     """
 
-    def __init__(self, address: str, shared_results: bool = False) -> None:
-        self.address = address
+    def __init__(
+        self, address: str, shared_results: bool = False, max_retries: int = MAX_RETRIES, connect_timeout: float = CONNECT_TIMEOUT
+    ) -> None:
+        self.address = check_address(address)
+        if not checks.is_int(max_retries) or not 0 <= max_retries <= 100:
+            raise ClusterError(f"max_retries must be an int from 0 to 100, got {checks.shown(max_retries)}")
+        if checks.number(above=0)(connect_timeout) is not None:
+            raise ClusterError(f"connect_timeout must be a positive number of seconds, got {checks.shown(connect_timeout)}")
         self.shared_results = shared_results
+        self.max_retries = int(max_retries)
+        self.connect_timeout = float(connect_timeout)
 
     def run(self, specs: Sequence[RunSpec], results_dir: pathlib.Path) -> Iterator[RunOutcome]:
         """Run every spec as a Ray task; yield each outcome as it finishes (see :meth:`LocalPool.run`)."""
         if not specs:
             return
         try:
-            import ray
+            import ray  # heavy optional dependency (the ray extra)
         except ImportError as exc:
             raise MissingDependencyError("--ray", "ray") from exc
+        reachable(self.address, self.connect_timeout)
+        _quiet_ray(ray)
         try:
-            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
-        except ConnectionError as exc:
-            raise RLZooError(f"cannot reach a Ray cluster at {self.address!r} ({exc}); start one with `ray start --head`") from None
+            ray.init(address=self.address, logging_level=logging.ERROR, log_to_driver=False)
+        except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
+            raise ClusterError(f"cannot join the Ray cluster at {self.address!r}: {' '.join(str(exc).split())[:300]}") from None
         try:
-            remote = ray.remote(num_cpus=1, max_retries=0)(perform)
+            remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(perform)
             target = str(results_dir.resolve()) if self.shared_results else None
             refs = {remote.remote(spec, target): spec for spec in specs}
             pending = list(refs)
@@ -201,7 +296,9 @@ class RayCluster:
                 for ref in finished:
                     try:
                         yield ray.get(ref)
-                    except ray.exceptions.RayError as exc:  # the task's worker or node died
-                        yield RunOutcome(refs[ref].run_id, "failed", error=f"Ray task failed: {exc}", finished=time.time())
+                    except ray.exceptions.RayError as exc:  # its worker or node died more often than it is retried
+                        reason = " ".join(str(exc).split())[:300]
+                        error = f"Ray task failed after {self.max_retries} retries: {type(exc).__name__}: {reason}"
+                        yield RunOutcome(refs[ref].run_id, "failed", error=error, finished=time.time())
         finally:
             ray.shutdown()

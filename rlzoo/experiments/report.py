@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from rlzoo import display
-from rlzoo.errors import RLZooError
-from rlzoo.experiments import cells, figures, stats, tables
+from rlzoo import checks, display
+from rlzoo.errors import ArgumentError, RLZooError
+from rlzoo.experiments import cells, csv_files, figures, stats, tables
 from rlzoo.experiments import html as report_html
 from rlzoo.experiments.bounds import random_score, solved_score
 from rlzoo.experiments.store import INDEX_FILE, Store
@@ -37,6 +38,7 @@ class Report:
     table: the per-(agent, env) table as Markdown, as printed by the CLI.
     files: every file written.
     html: ``report.html``, where it was asked for.
+    left_out: the finished runs no statistic could use (a NaN, inf or text score...), ``"run_id: why"`` each.
 
     In a notebook it shows its tables and figures inline; :meth:`to_dataframe` gives the
     per-(agent, env) scores as a pandas DataFrame.
@@ -46,6 +48,7 @@ class Report:
     table: str
     files: tuple[pathlib.Path, ...]
     html: pathlib.Path | None = None
+    left_out: tuple[str, ...] = ()
 
     def to_dataframe(self) -> Any:
         """The per-(agent, env) scores (``scores.csv``) as a pandas DataFrame, one row per (agent, env)."""
@@ -87,7 +90,10 @@ def report(
     out:
         Where to write; default ``RESULTS_DIR/report``.
     reps:
-        Bootstrap resamples per estimate (seeded: the same results give the same report).
+        Bootstrap resamples per estimate, 1 to :data:`~rlzoo.experiments.stats.MAX_REPS`
+        (seeded: the same results give the same report). On big sweeps each bootstrap is cut
+        to :data:`~rlzoo.experiments.stats.MAX_RESAMPLED` resampled scores (at least
+        :data:`~rlzoo.experiments.stats.MIN_REPS` resamples), which bounds time and memory.
     agents, envs:
         Report only these agents (their report names: the grid's ``label`` where it gave
         one) and envs; ``None`` for all. The aggregate across envs only covers envs every
@@ -101,17 +107,28 @@ def report(
     -------
     Report
     """
+    reps = stats.check_reps(reps)
+    if not isinstance(results_dir, (str, os.PathLike)) or not os.fspath(results_dir):
+        raise ArgumentError(f"results_dir must be the path of a directory written by rlzoo sweep, got {checks.shown(results_dir)}")
     results = pathlib.Path(results_dir)
-    if not (results / INDEX_FILE).is_file():
+    if not (results / INDEX_FILE).exists():
         raise RLZooError(f"{str(results)!r} has no {INDEX_FILE}: give a directory written by `rlzoo sweep --out DIR`")
-    with Store(results) as store:
-        rows = store.rows()
+    with Store(results, read_only=True) as store:
+        rows = store.rows(returns=False)
     rows = cells.select(cells.select(rows, "agents", "label", agents), "envs", "env", envs)
-    done = [row for row in rows if row["status"] == "done"]
+    finished = [row for row in rows if row["status"] == "done"]
+    done, left_out = cells.usable(finished)
     if not done:
-        raise RLZooError(f"{str(results)!r} has no finished run yet ({len(rows)} in the index): run `rlzoo sweep` first")
+        why = f", and {len(left_out)} finished ones hold no usable score" if left_out else ""
+        raise RLZooError(f"{str(results)!r} has no finished run to report ({len(rows)} in the index{why}): run `rlzoo sweep` first")
     target = pathlib.Path(out) if out is not None else results / "report"
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target, prefix=".rlzoo-write-test."):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise RLZooError(f"cannot write the report to {str(target)!r} ({reason}): give --out a folder you can write to") from None
 
     grouped = cells.group(done)
     labels = sorted({label for label, _ in grouped})
@@ -120,37 +137,41 @@ def report(
     per_cell = cells.per_cell_estimates(grouped, labels, reps)
 
     table = tables.cell_table(grouped, per_cell, bounds)
-    lines = [
-        *tables.header(results, rows, done),
-        *tables.cell_section(table),
-        *tables.settings_section(done),
-        *tables.bounds_section(bounds),
-    ]
+    lines = [*tables.header(results, rows, done, reps), *tables.left_out_section(left_out), *tables.cell_section(table, grouped)]
+    lines += [*tables.settings_section(done), *tables.bounds_section(bounds)]
     files = [
-        _write_text(target / "scores.csv", tables.scores_csv(grouped, per_cell, bounds)),
-        _write_text(target / "runs.csv", tables.runs_csv(done)),
+        _write_text(target / "scores.csv", csv_files.scores_csv(grouped, per_cell, bounds)),
+        _write_text(target / "runs.csv", csv_files.runs_csv(done)),
     ]
 
     common = [env for env in env_ids if bounds[env][1] is not None and all((label, env) in grouped for label in labels)]
     normalised = cells.normalised(grouped, labels, common, bounds)
     drawn = report_html.Statistics(grouped, labels, env_ids)
-    if normalised:
-        estimates = stats.aggregate_estimates(normalised, reps=reps)
-        runs = next(iter(normalised.values())).shape[0]
+    runs = next(iter(normalised.values())).shape[0] if normalised else 0
+    if normalised and runs >= cells.MIN_SEEDS_FOR_CI and len(labels) <= cells.MAX_COMPARED:
+        aggregate_reps = stats.bounded_reps(reps, len(labels) * runs * len(common))
+        estimates = stats.aggregate_estimates(normalised, reps=aggregate_reps)
         lines += tables.aggregate_section(estimates, common, runs)
         files.append(figures.save(figures.aggregate(estimates), target / "aggregate.png"))
-        profiles = stats.performance_profiles(normalised, TAUS, reps=reps)
+        profile_reps = stats.bounded_reps(aggregate_reps, len(labels) * runs * len(common) * len(TAUS) // 8)
+        profiles = stats.performance_profiles(normalised, TAUS, reps=profile_reps)
         files.append(figures.save(figures.performance_profiles(profiles, TAUS), target / "performance_profile.png"))
         drawn = dataclasses.replace(drawn, estimates=estimates, profiles=profiles, taus=TAUS)
+    elif normalised and len(labels) > cells.MAX_COMPARED:
+        many = f"{len(labels)} agents are more than the {cells.MAX_COMPARED} one figure compares; give --agents"
+        lines += tables.no_aggregate_section(many)
+    elif normalised:
+        few = f"The envs every agent ran have {runs} run each; an interval needs at least {cells.MIN_SEEDS_FOR_CI}"
+        lines += tables.no_aggregate_section(few)
     else:
         lines += tables.no_aggregate_section()
     if len(labels) > 1:
         pairs = cells.improvements(grouped, labels, reps)
-        lines += tables.improvement_section(pairs)
+        lines += tables.improvement_section(pairs, len(labels))
         if pairs:
             files.append(figures.save(figures.improvement(pairs), target / "probability_of_improvement.png"))
         drawn = dataclasses.replace(drawn, pairs=pairs)
-    curves = cells.learning_curves(grouped, reps)
+    curves = cells.learning_curves(grouped, reps) if len(labels) <= cells.MAX_COMPARED else {}
     if curves:
         lines += tables.curves_section()
         files.append(figures.save(figures.sample_efficiency(curves, labels, env_ids), target / "sample_efficiency.png"))
@@ -158,7 +179,8 @@ def report(
 
     markdown = _write_text(target / "report.md", "\n".join(lines) + "\n")
     page = report_html.write(target / "report.html", lines, drawn) if html else None
-    return Report(markdown, table, (markdown, *files, *([page] if page else [])), page)
+    notes = tuple(f"{row.get('run_id')}: {reason}" for row, reason in left_out)
+    return Report(markdown, table, (markdown, *files, *([page] if page else [])), page, notes)
 
 
 def _write_text(path: pathlib.Path, text: str) -> pathlib.Path:

@@ -7,11 +7,8 @@ one string. Nothing here computes a statistic or writes a file.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
-import io
-import json
 import os
 import pathlib
 import platform
@@ -21,11 +18,11 @@ import numpy as np
 
 from rlzoo.experiments import stats
 from rlzoo.experiments.bounds import RANDOM_EPISODES
-from rlzoo.experiments.cells import CURVE_POINTS, Bounds, Cells, Improvement
+from rlzoo.experiments.cells import CURVE_POINTS, MAX_COMPARED, MIN_SEEDS_FOR_CI, Bounds, Cells, Improvement
 from rlzoo.settings import TrainSettings
 
 
-def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[str, Any]]) -> list[str]:
+def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[str, Any]], reps: int = stats.DEFAULT_REPS) -> list[str]:
     """The title and what the report covers: runs, time, machine, and what a score is.
 
     Parameters
@@ -36,6 +33,8 @@ def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[st
         Every (selected) index row.
     done:
         The finished ones, at least one.
+    reps:
+        The bootstrap resamples asked for (the text says when big estimates got fewer).
 
     Returns
     -------
@@ -44,8 +43,9 @@ def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[st
     """
     failed = [row for row in rows if row["status"] == "failed"]
     unfinished = len(rows) - len(done) - len(failed)
-    run_time = sum(row["finished"] - row["started"] for row in done)
-    span = max(row["finished"] for row in done) - min(row["started"] for row in done)
+    times = [(row["started"], row["finished"]) for row in done if _finite(row.get("started")) and _finite(row.get("finished"))]
+    run_time = sum(finished - started for started, finished in times)
+    span = max(f for _, f in times) - min(s for s, _ in times) if times else 0.0
     return [
         "# Sweep report",
         "",
@@ -57,6 +57,7 @@ def header(results: pathlib.Path, rows: list[dict[str, Any]], done: list[dict[st
         "Every score is a run's final greedy evaluation: the mean return over 100 episodes. Intervals are 95% "
         "stratified bootstrap confidence intervals over seeds (rliable, fixed bootstrap seed).",
         "",
+        *_reps_note(reps, len(done)),
     ]
 
 
@@ -92,6 +93,23 @@ def settings_section(done: list[dict[str, Any]]) -> list[str]:
     lines += ["| agent | env | settings | runs |", "|---|---|---|---:|"]
     lines += [f"| {label} | {env} | {text} | {n} |" for (label, env, text), n in sorted(counts.items())]
     return [*lines, ""]
+
+
+def _reps_note(reps: int, runs: int) -> list[str]:
+    """Says when the bootstraps of a big sweep use fewer resamples than asked for (see :func:`stats.bounded_reps`)."""
+    if stats.bounded_reps(reps, runs * CURVE_POINTS) >= reps:
+        return []
+    return [
+        f"Bootstrap resamples: {reps} per estimate asked for; an estimate over more than {stats.MAX_RESAMPLED // reps} "
+        f"scores uses fewer (at least {stats.MIN_REPS}: resamples x scores at most {stats.MAX_RESAMPLED}), so that a "
+        f"report of {runs} runs stays bounded in time and memory.",
+        "",
+    ]
+
+
+def _finite(value: Any) -> bool:
+    """A finite int or float (an index row's value may be anything after an edit)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def _cpu_model() -> str:
@@ -130,18 +148,65 @@ def cell_table(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
         estimate = per_cell[label, env]
         low, high = bounds[env]
         norm = f"{(estimate.point[0] - low) / (high - low):.2f}" if high is not None else "-"
-        iqm, mean, median = (_interval(estimate, row, ".1f") for row in range(3))
-        lines.append(f"| {env} | {label} | {len(cells[label, env].finals)} | {iqm} | {mean} | {median} | {norm} |")
+        seeds = len(cells[label, env].finals)
+        iqm, mean, median = (_interval(estimate, row, ".1f", seeds) for row in range(3))
+        lines.append(f"| {env} | {label} | {seeds} | {iqm} | {mean} | {median} | {norm} |")
     return "\n".join(lines)
 
 
-def cell_section(table: str) -> list[str]:
-    """The section around :func:`cell_table`'s table."""
+def cell_section(table: str, cells: Cells | None = None) -> list[str]:
+    """The section around :func:`cell_table`'s table (with a note when a cell has a single seed)."""
     note = (
         "IQM, mean and median of the final scores across seeds (the median is the middle seed's score), each with its 95% CI; "
         "normalised IQM: 0 = uniform random policy, 1 = `reward_threshold`."
     )
-    return ["## Final greedy score per (agent, env)", "", note, "", table, ""]
+    lines = ["## Final greedy score per (agent, env)", "", note, ""]
+    single = sorted(key for key, cell in (cells or {}).items() if len(cell.finals) < MIN_SEEDS_FOR_CI)
+    if single:
+        names = ", ".join(f"{label} on {env}" for label, env in single[:10]) + (", ..." if len(single) > 10 else "")
+        lines += [
+            f'No CI for {len(single)} cell(s) with a single seed ({names}): "n/a, 1 seed". A confidence interval '
+            "over seeds needs at least 2 seeds (one run has no spread to resample); sweep more seeds for one.",
+            "",
+        ]
+    return [*lines, table, ""]
+
+
+def left_out_section(left_out: list[tuple[dict[str, Any], str]]) -> list[str]:
+    """The finished runs the statistics leave out (a NaN, inf or text score, a damaged curve), with why.
+
+    Parameters
+    ----------
+    left_out:
+        ``(index row, reason)`` pairs (:func:`rlzoo.experiments.cells.usable`).
+
+    Returns
+    -------
+    list[str]
+        Markdown lines; none when no run was left out.
+    """
+    if not left_out:
+        return []
+    lines = [
+        "## Runs left out",
+        "",
+        f"{len(left_out)} finished run(s) are left out of every statistic above: their index row holds a value no "
+        "statistic can use. Rerun `rlzoo sweep` on a fresh --out to redo them, or check the index for edits.",
+        "",
+        "| run | reason |",
+        "|---|---|",
+    ]
+    for row, reason in left_out[:100]:
+        lines.append(f"| {_cell_text(row.get('run_id'))} | {_cell_text(reason)} |")
+    if len(left_out) > 100:
+        lines.append(f"| ... | {len(left_out) - 100} more |")
+    return [*lines, ""]
+
+
+def _cell_text(value: Any) -> str:
+    """An untrusted value as a short Markdown table cell."""
+    text = ascii(value) if not isinstance(value, str) else value.encode("ascii", "backslashreplace").decode()
+    return (text if len(text) <= 120 else text[:117] + "...").replace("|", "\\|")
 
 
 def bounds_section(bounds: Bounds) -> list[str]:
@@ -201,18 +266,23 @@ def aggregate_section(estimates: dict[str, stats.Estimate], envs: list[str], run
     ]
 
 
-def no_aggregate_section() -> list[str]:
+def no_aggregate_section(reason: str = "No env with a `reward_threshold` was run by every agent") -> list[str]:
     """Why there is no aggregate across envs."""
-    return ["## Across envs", "", "No env with a `reward_threshold` was run by every agent: no aggregate.", ""]
+    return ["## Across envs", "", f"{reason}: no aggregate.", ""]
 
 
-def improvement_section(pairs: list[Improvement]) -> list[str]:
+def improvement_section(pairs: list[Improvement], labels: int = 0) -> list[str]:
     """P(X > Y) per pair; with ``probability_of_improvement.png`` where there is a pair."""
     lines = [
         "## Probability of improvement",
         "",
-        "P(X > Y): the chance that a run of X beats a run of Y on an env, averaged over the envs both ran.",
+        "P(X > Y): the chance that a run of X beats a run of Y on an env, averaged over the envs both ran "
+        f"(pairs with at least {MIN_SEEDS_FOR_CI} runs a side).",
         "",
+    ]
+    if labels > MAX_COMPARED:
+        lines += [f"Only the first {MAX_COMPARED} of {labels} agents are compared: give --agents to choose which.", ""]
+    lines += [
         "| X | Y | envs | P(X > Y) [95% CI] |",
         "|---|---|---|---:|",
     ]
@@ -236,88 +306,9 @@ def curves_section() -> list[str]:
     ]
 
 
-def scores_csv(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bounds: Bounds) -> str:
-    """``scores.csv``: per (agent, env), each statistic with its interval, and the env's bounds.
-
-    Parameters
-    ----------
-    cells, per_cell, bounds:
-        As for :func:`cell_table`.
-
-    Returns
-    -------
-    str
-        The CSV text.
-    """
-    header = ["agent", "env", "seeds"]
-    for name in stats.STATISTICS:
-        header += [name.lower(), f"{name.lower()}_low", f"{name.lower()}_high"]
-    rows: list[list[object]] = [[*header, "random", "solved"]]
-    for (label, env), cell in sorted(cells.items()):
-        estimate = per_cell[label, env]
-        values = [f"{v:.6g}" for i in range(len(stats.STATISTICS)) for v in (estimate.point[i], estimate.low[i], estimate.high[i])]
-        low, high = bounds[env]
-        rows.append([label, env, len(cell.finals), *values, f"{low:.6g}", "" if high is None else f"{high:.6g}"])
-    return _csv(rows)
-
-
-def runs_csv(done: list[dict[str, Any]]) -> str:
-    """``runs.csv``: one row per finished run: its id, agent, label, preset, env, seed, steps, score, times and resolved settings.
-
-    Parameters
-    ----------
-    done:
-        Index rows of finished runs.
-
-    Returns
-    -------
-    str
-        The CSV text.
-    """
-    rows: list[list[object]] = [
-        [
-            "run_id",
-            "agent",
-            "label",
-            "preset",
-            "env",
-            "seed",
-            "num_timesteps",
-            "final_mean",
-            "final_std",
-            "train_seconds",
-            "eval_seconds",
-            "settings",
-        ]
-    ]
-    for row in done:
-        rows.append(
-            [
-                row["run_id"],
-                row["agent"],
-                row["label"],
-                row.get("preset") or "",
-                row["env"],
-                row["seed"],
-                row["num_timesteps"],
-                f"{row['final_mean']:.6g}",
-                f"{row['final_std']:.6g}",
-                f"{row['train_seconds']:.3f}",
-                f"{row['eval_seconds']:.3f}",
-                json.dumps(row["settings"], sort_keys=True) if row.get("settings") is not None else "",
-            ]
-        )
-    return _csv(rows)
-
-
-def _csv(rows: list[list[object]]) -> str:
-    """Rows as CSV text, ``\\n`` line ends."""
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
-    return text.getvalue()
-
-
-def _interval(estimate: stats.Estimate, row: int, spec: str) -> str:
-    """``"point [low, high]"`` of one statistic, each formatted with ``spec``."""
+def _interval(estimate: stats.Estimate, row: int, spec: str, seeds: int | None = None) -> str:
+    """``"point [low, high]"`` of one statistic, each formatted with ``spec``; ``"point [n/a, 1 seed]"`` without an interval."""
     point, low, high = (float(np.ravel(a)[row]) for a in (estimate.point, estimate.low, estimate.high))
+    if np.isnan(low) or np.isnan(high):
+        return f"{point:{spec}} [n/a, {seeds} seed{'' if seeds == 1 else 's'}]" if seeds is not None else f"{point:{spec}} [n/a]"
     return f"{point:{spec}} [{low:{spec}}, {high:{spec}}]"
