@@ -126,7 +126,7 @@ def test_fused_update_matches_keras_rl2_backward_on_the_same_batch() -> None:
     dqn.recent_observation, dqn.recent_action, memory.next_observation = observation, 1, next_observation
     np.random.seed(7)
     dqn.backward(1.0, terminal=False)
-    stock_online, stock_target = agent.get_weights()
+    stock_online, stock_target = agent.model.get_weights(), dqn.target_model.get_weights()  # the fast path keeps its own
 
     agent.set_weights(start_weights)
     memory.nb_entries, memory._next = start_fill

@@ -53,9 +53,16 @@ class TransitionMemory:
         self._next = (i + 1) % self.limit
         self.nb_entries = min(self.nb_entries + 1, self.limit)
 
-    def sample_indexes(self, batch_size: int) -> np.ndarray:
-        """Uniform indexes, drawn from NumPy's global generator as keras-rl2's memories do."""
-        return np.random.randint(0, self.nb_entries, size=batch_size)
+    def sample_indexes(self, batch_size: int, rng: np.random.RandomState | None = None) -> np.ndarray:
+        """Uniform indexes, drawn from ``rng`` (default: NumPy's global generator, as keras-rl2's memories do)."""
+        return (np.random.mtrand._rand if rng is None else rng).randint(0, self.nb_entries, size=batch_size)
+
+    def batch_into(self, indexes: np.ndarray, buffers: tuple[np.ndarray, ...]) -> None:
+        """:meth:`batch`'s arrays ``(s, a, r, s', terminated)`` written into ``buffers`` (one seed's rows
+        of the side-by-side batch)."""
+        columns = (self.observations, self.actions, self.rewards, self.next_observations, self.terminated)
+        for column, buffer in zip(columns, buffers, strict=True):
+            column.take(indexes, axis=0, out=buffer, mode="clip")
 
     def batch(self, indexes: np.ndarray) -> tuple[np.ndarray, ...]:
         """Arrays ``(s, a, r, s', terminated)``; states shaped ``(batch, 1, *obs)`` like keras-rl2's.
