@@ -130,10 +130,11 @@ class _Watch(Callback):
 
 def train_seeds(
     agent: str,
-    env: Any,
+    env: str,
     seeds: Sequence[int],
     total_timesteps: int | None = None,
     *,
+    env_kwargs: dict[str, Any] | None = None,
     eval_every: int | None = None,
     eval_episodes: int | None = None,
     checkpoint_every: int | None = None,
@@ -150,7 +151,9 @@ def train_seeds(
     agent:
         A registered agent name.
     env:
-        A registered env id (evaluations and checkpoints rebuild it by id).
+        A registered env id (each seed gets its own instance).
+    env_kwargs:
+        Keyword arguments of the env (:func:`rlzoo.make_env`).
     seeds:
         Distinct seeds, each as :func:`rlzoo.train`'s ``seed``.
     total_timesteps, eval_every, eval_episodes, threads, progress_bar:
@@ -175,7 +178,7 @@ def train_seeds(
     RLZooError: a seed's training failed (after the other seeds finished; the message names the seed).
     """
     outcomes = train_seed_outcomes(
-        agent, env, seeds, total_timesteps, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every,
+        agent, env, seeds, total_timesteps, env_kwargs=env_kwargs, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every,
         checkpoint_dir=checkpoint_dir, threads=threads, progress_bar=progress_bar, batch=batch, **hyperparams,
     )  # fmt: skip
     for seed, outcome in zip(seeds, outcomes, strict=True):
@@ -186,10 +189,11 @@ def train_seeds(
 
 def train_seed_outcomes(
     agent: str,
-    env: Any,
+    env: str,
     seeds: Sequence[int],
     total_timesteps: int | None = None,
     *,
+    env_kwargs: dict[str, Any] | None = None,
     eval_every: int | None = None,
     eval_episodes: int | None = None,
     checkpoint_every: int | None = None,
@@ -208,10 +212,13 @@ def train_seed_outcomes(
     set_threads(threads)  # before building an agent: TensorFlow fixes its thread count then
     if not isinstance(agent, str):
         raise ArgumentError(f"train_seeds needs a registered agent name such as 'kerasrl2-dqn', got {shown(agent)}")
-    first = make_agent(agent, env, seed=int(seeds[0]), **hyperparams)
+    if not isinstance(env, str):
+        raise ArgumentError(f"train_seeds needs a registered env id (each seed gets its own instance), got {shown(env)}")
+    env_kwargs = dict(env_kwargs or {})
+    first = make_agent(agent, make_env(env, **env_kwargs), seed=int(seeds[0]), **hyperparams)
     first_rng = np.random.get_state()  # where a solo run of the first seed starts drawing
     if not batch or not batches_seeds(type(first)) or not _batchable(first):
-        return [_solo(agent, env, int(seed), total_timesteps, eval_every, eval_episodes, checkpoint_every, checkpoint_dir, progress_bar, callbacks, hyperparams) for seed in seeds]
+        return [_solo(agent, env, env_kwargs, int(seed), total_timesteps, eval_every, eval_episodes, checkpoint_every, checkpoint_dir, progress_bar, callbacks, hyperparams) for seed in seeds]
     runs: list[_Seed] = []
     for seed in seeds:
         folder = None if checkpoint_dir is None else seed_folder(checkpoint_dir, int(seed))
@@ -219,7 +226,7 @@ def train_seed_outcomes(
             saved = read_checkpoint(folder)  # sets NumPy's global generator to the seed's
             runs.append(_Seed(int(seed), saved.agent, saved.settings, saved.eval_state, folder))
             continue
-        built = first if seed == seeds[0] else make_agent(agent, env, seed=int(seed), **hyperparams)
+        built = first if seed == seeds[0] else make_agent(agent, make_env(env, **env_kwargs), seed=int(seed), **hyperparams)
         if seed == seeds[0]:
             np.random.set_state(first_rng)
         preset = built.train_defaults
@@ -265,7 +272,7 @@ def _batchable(agent: Agent) -> bool:
 
 
 def _solo(
-    agent: str, env: Any, seed: int, total_timesteps: int | None, eval_every: int | None, eval_episodes: int | None,
+    agent: str, env: str, env_kwargs: dict[str, Any], seed: int, total_timesteps: int | None, eval_every: int | None, eval_episodes: int | None,
     checkpoint_every: int | None, checkpoint_dir: str | os.PathLike[str] | None, progress_bar: bool,
     callbacks: Sequence[Callback], hyperparams: dict[str, Any],
 ) -> Agent | Exception:  # fmt: skip
@@ -274,9 +281,10 @@ def _solo(
     try:
         if folder is not None and latest_checkpoint(folder) is not None:
             return resume(folder, callbacks=callbacks, progress_bar=progress_bar, threads=None)
+        built = make_agent(agent, make_env(env, **env_kwargs), seed=seed, **hyperparams)
         return train(
-            agent, env, total_timesteps, seed=seed, callbacks=callbacks, progress_bar=progress_bar, eval_every=eval_every,
-            eval_episodes=eval_episodes, checkpoint_every=checkpoint_every, checkpoint_dir=folder, threads=None, **hyperparams,
+            built, None, total_timesteps, seed=seed, callbacks=callbacks, progress_bar=progress_bar, eval_every=eval_every,
+            eval_episodes=eval_episodes, checkpoint_every=checkpoint_every, checkpoint_dir=folder, threads=None,
         )  # fmt: skip
     except RLZooError as error:
         return error

@@ -44,6 +44,11 @@ def add_parser(commands: Any) -> None:
         help="with --ray: OUT is on a file system every Ray worker sees; workers write run folders there",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--no-batch-seeds",
+        action="store_true",
+        help="train every run on its own (default: a cell's seeds side by side in one process, for agents that can: kerasrl2-dqn)",
+    )
     sweep.set_defaults(run=run)
 
 
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             shared_results=args.shared_results,
             progress=progress,
             on_start=on_start,
+            batch_seeds=not args.no_batch_seeds,
         )
     finally:
         if bar is not None:

@@ -68,6 +68,7 @@ def sweep(
     shared_results: bool = False,
     progress: Progress | None = None,
     on_start: Callable[[int, int], None] | None = None,
+    batch_seeds: bool = True,
 ) -> SweepSummary:
     """Train every (agent, env, seed) of a grid, in parallel, into one resumable results directory.
 
@@ -95,6 +96,9 @@ def sweep(
         Called after each run is recorded (the CLI's progress bar).
     on_start:
         Called once with ``(runs to do, runs already finished)`` before the first run starts.
+    batch_seeds:
+        Train each cell's seeds side by side in one process where the agent can
+        (:mod:`rlzoo.experiments.batch`); ``False``: every run on its own.
 
     Returns
     -------
@@ -111,11 +115,11 @@ def sweep(
     if ray:
         from rlzoo.experiments.executors import RayCluster
 
-        executor = RayCluster(ray, shared_results)
+        executor = RayCluster(ray, shared_results, batch_seeds=batch_seeds)
     else:
         from rlzoo.experiments.executors import LocalPool
 
-        executor = LocalPool(workers)
+        executor = LocalPool(workers, batch_seeds=batch_seeds)
     return run_grid(specs, pathlib.Path(out), executor, progress=progress, on_start=on_start)
 
 

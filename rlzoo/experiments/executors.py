@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.experiments.batch import group_runs, perform_group
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, perform
+from rlzoo.experiments.run import RunOutcome
 from rlzoo.quiet import quiet_frameworks
 from rlzoo.threads import one_thread_per_worker
 
@@ -85,12 +86,15 @@ class LocalPool:
     ----------
     workers:
         Worker processes; default: the CPU count.
+    batch_seeds:
+        Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, batch_seeds: bool = True) -> None:
         if workers is not None and workers <= 0:
             raise RLZooError(f"workers must be a positive number of processes, got {workers}")
         self.workers = workers or os.cpu_count() or 1
+        self.batch_seeds = batch_seeds
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalPool:
@@ -144,18 +148,20 @@ class LocalPool:
         """
         if not specs:
             return
-        pool = self._pool or self._start(min(self.workers, len(specs)))
-        futures: dict[Future[RunOutcome], RunSpec] = {}
+        tasks = group_runs(specs, self.batch_seeds)  # seeds side by side: one task per cell (rlzoo.experiments.batch)
+        pool = self._pool or self._start(min(self.workers, len(tasks)))
+        futures: dict[Future[list[RunOutcome]], list[RunSpec]] = {}
         try:
-            futures = {pool.submit(perform, spec, str(results_dir)): spec for spec in specs}
+            futures = {pool.submit(perform_group, task, str(results_dir)): task for task in tasks}
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     try:
-                        yield future.result()
+                        yield from future.result()
                     except Exception as exc:  # the worker process itself died (killed, out of memory)
-                        yield RunOutcome(futures[future].run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
+                        for spec in futures[future]:
+                            yield RunOutcome(spec.run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
         finally:
             if pool is self._pool:
                 for future in futures:  # a sweep stopped early leaves the held pool idle
@@ -174,11 +180,14 @@ class RayCluster:
     shared_results:
         The results directory is on a file system every worker sees: workers publish run
         folders there themselves. Otherwise each run's files come back to the driver.
+    batch_seeds:
+        Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
     """
 
-    def __init__(self, address: str, shared_results: bool = False) -> None:
+    def __init__(self, address: str, shared_results: bool = False, batch_seeds: bool = True) -> None:
         self.address = address
         self.shared_results = shared_results
+        self.batch_seeds = batch_seeds
 
     def run(self, specs: Sequence[RunSpec], results_dir: pathlib.Path) -> Iterator[RunOutcome]:
         """Run every spec as a Ray task; yield each outcome as it finishes (see :meth:`LocalPool.run`)."""
@@ -193,16 +202,17 @@ class RayCluster:
         except ConnectionError as exc:
             raise RLZooError(f"cannot reach a Ray cluster at {self.address!r} ({exc}); start one with `ray start --head`") from None
         try:
-            remote = ray.remote(num_cpus=1, max_retries=0)(perform)
+            remote = ray.remote(num_cpus=1, max_retries=0)(perform_group)
             target = str(results_dir.resolve()) if self.shared_results else None
-            refs = {remote.remote(spec, target): spec for spec in specs}
+            refs = {remote.remote(task, target): task for task in group_runs(specs, self.batch_seeds)}
             pending = list(refs)
             while pending:
                 finished, pending = ray.wait(pending, num_returns=1)
                 for ref in finished:
                     try:
-                        yield ray.get(ref)
+                        yield from ray.get(ref)
                     except ray.exceptions.RayError as exc:  # the task's worker or node died
-                        yield RunOutcome(refs[ref].run_id, "failed", error=f"Ray task failed: {exc}", finished=time.time())
+                        for spec in refs[ref]:
+                            yield RunOutcome(spec.run_id, "failed", error=f"Ray task failed: {exc}", finished=time.time())
         finally:
             ray.shutdown()

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 import traceback
+from typing import Any
 
 from rlzoo.experiments.grid import FINAL_EPISODES, RunSpec
 from rlzoo.files import current_umask, temporary_folder
@@ -86,13 +87,10 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     RunOutcome
     """
     import rlzoo
-    from rlzoo.reports import write_episodes_csv
 
     quiet_frameworks()
     one_thread_per_worker()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
-    # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
-    staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
         agent = rlzoo.make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         one_thread_per_worker()  # the backend may just have imported torch
@@ -105,28 +103,48 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         clock = time.perf_counter()
         rlzoo.train(agent, total_timesteps=int(total), seed=spec.seed, eval_every=eval_every)
         outcome.train_seconds = time.perf_counter() - clock
-        clock = time.perf_counter()
-        result = rlzoo.evaluate(agent, n_episodes=FINAL_EPISODES, seed=spec.seed)
-        outcome.eval_seconds = time.perf_counter() - clock
-        agent.last_evaluation = result
-        clock = time.perf_counter()
-        with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
-            rlzoo.save(agent, staging / "agent.zip")
-            write_episodes_csv(agent.history, staging / "episodes.csv")
-            if results_dir is None:
-                outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
-            else:
-                publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
-        outcome.save_seconds = time.perf_counter() - clock
-        outcome.status = "done"
-        outcome.num_timesteps = int(agent.num_timesteps)
-        outcome.final_mean, outcome.final_std = result.mean, result.std
-        outcome.final_returns = [float(r) for r in result.returns]
-        outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
+        conclude(spec, agent, outcome, results_dir)
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
     outcome.finished = time.time()
     return outcome
+
+
+def conclude(spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | None) -> None:
+    """A trained run's end: the final greedy evaluation, its folder staged and published, ``outcome`` filled in.
+
+    Parameters
+    ----------
+    spec, agent:
+        The run and its trained agent.
+    outcome:
+        Filled in (status ``"done"`` at the end); raises if a step fails.
+    results_dir:
+        As for :func:`perform`.
+    """
+    import rlzoo
+    from rlzoo.reports import write_episodes_csv
+
+    staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
+    clock = time.perf_counter()
+    result = rlzoo.evaluate(agent, n_episodes=FINAL_EPISODES, seed=spec.seed)
+    outcome.eval_seconds = time.perf_counter() - clock
+    agent.last_evaluation = result
+    clock = time.perf_counter()
+    # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
+    with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
+        rlzoo.save(agent, staging / "agent.zip")
+        write_episodes_csv(agent.history, staging / "episodes.csv")
+        if results_dir is None:
+            outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
+        else:
+            publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
+    outcome.save_seconds = time.perf_counter() - clock
+    outcome.status = "done"
+    outcome.num_timesteps = int(agent.num_timesteps)
+    outcome.final_mean, outcome.final_std = result.mean, result.std
+    outcome.final_returns = [float(r) for r in result.returns]
+    outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
 
 
 def publish(staging: pathlib.Path, target: pathlib.Path) -> None:
