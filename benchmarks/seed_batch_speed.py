@@ -52,7 +52,13 @@ def child(seeds: list[int], steps: int) -> None:
         train_seed_outcomes("kerasrl2-dqn", "CartPole-v0", seeds, total_timesteps=steps, eval_every=0, callbacks=[first])
     end = time.perf_counter()
     assert first.at is not None
-    figures = {"wall": end - wall, "build": first.at - wall, "train_wall": end - first.at, "cpu": time.process_time() - cpu, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    figures = {
+        "wall": end - wall,
+        "build": first.at - wall,
+        "train_wall": end - first.at,
+        "cpu": time.process_time() - cpu,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     print("RESULT " + json.dumps(figures), flush=True)
 
 
@@ -84,15 +90,19 @@ def main() -> None:
     solo = collect(spawn([0], args.steps, solo=True))
     print(f"solo run, {args.steps} steps: {solo['wall']:.1f} s wall, {solo['cpu']:.1f} s CPU ({args.steps / solo['wall']:.0f} steps/s)")
     ten = collect(spawn(list(range(10)), args.steps))
-    print(f"10 seeds, one batch, 1 core: {ten['wall']:.1f} s wall ({ten['wall'] / solo['wall']:.2f}x solo; target <= 2), "
-          f"{ten['cpu']:.1f} s CPU ({ten['cpu'] / solo['cpu']:.2f}x solo), {10 * args.steps / ten['wall']:.0f} steps/s in all")  # fmt: skip
+    print(
+        f"10 seeds, one batch, 1 core: {ten['wall']:.1f} s wall ({ten['wall'] / solo['wall']:.2f}x solo; target <= 2), "
+        f"{ten['cpu']:.1f} s CPU ({ten['cpu'] / solo['cpu']:.2f}x solo), {10 * args.steps / ten['wall']:.0f} steps/s in all"
+    )
     clock = time.perf_counter()
     pair = [spawn(list(range(10)), args.steps), spawn(list(range(10, 20)), args.steps)]
     twenty = [collect(process) for process in pair]
     both = time.perf_counter() - clock
     slowest = max(run["wall"] for run in twenty)
-    print(f"20 seeds, two batches at once (2 cores): {slowest:.1f} s wall for the slower ({slowest / solo['wall']:.2f}x solo; target <= 2), "
-          f"CPU {twenty[0]['cpu']:.1f} s and {twenty[1]['cpu']:.1f} s; {both:.1f} s with process start-up")  # fmt: skip
+    print(
+        f"20 seeds, two batches at once (2 cores): {slowest:.1f} s wall for the slower ({slowest / solo['wall']:.2f}x solo; target <= 2), "
+        f"CPU {twenty[0]['cpu']:.1f} s and {twenty[1]['cpu']:.1f} s; {both:.1f} s with process start-up"
+    )
     print(f"\nbatches of K seeds, {args.scan_steps} steps each:")
     print("| K | building s | wall per step | CPU per step | steps/s per seed | steps/s in all | step time vs K = 1 | peak memory MB |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -41,6 +41,7 @@ from rlzoo.registry import (
     register_agent,
     register_env,
 )
+from rlzoo.seeds import train_seeds
 from rlzoo.training import train
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "register_env",
     "save",
     "train",
+    "train_seeds",
 ]
 
 _load_env_plugins()

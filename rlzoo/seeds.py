@@ -73,7 +73,9 @@ class _Seed:
             env_id, env_kwargs = agent.env_id, agent.env_kwargs
             if env_id is None:
                 raise ArgumentError("eval_every needs a registered env (one made by id) to build a separate evaluation env")
-            self.evaluator = EvalEvery(lambda: make_env(env_id, **env_kwargs), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed)
+            self.evaluator = EvalEvery(
+                lambda: make_env(env_id, **env_kwargs), settings.eval_every, settings.eval_episodes, seed=settings.eval_seed
+            )
             self.hooks.append(self.evaluator)
         self.callback = CallbackList(self.hooks)
         self.eval_state = eval_state
@@ -91,7 +93,11 @@ class _Seed:
         """Write this seed's checkpoint, its generator standing in for NumPy's global one."""
         assert self.folder is not None
         evaluator = self.evaluator
-        state = None if evaluator is None else EvalState(evaluator.next_eval, evaluator.last_eval, evaluator.best_mean, evaluator.best_timestep, evaluator.best_weights)
+        state = (
+            None
+            if evaluator is None
+            else EvalState(evaluator.next_eval, evaluator.last_eval, evaluator.best_mean, evaluator.best_timestep, evaluator.best_weights)
+        )
         saved = np.random.get_state()
         np.random.set_state(self.rng.get_state())
         try:
@@ -178,9 +184,20 @@ def train_seeds(
     RLZooError: a seed's training failed (after the other seeds finished; the message names the seed).
     """
     outcomes = train_seed_outcomes(
-        agent, env, seeds, total_timesteps, env_kwargs=env_kwargs, eval_every=eval_every, eval_episodes=eval_episodes, checkpoint_every=checkpoint_every,
-        checkpoint_dir=checkpoint_dir, threads=threads, progress_bar=progress_bar, batch=batch, **hyperparams,
-    )  # fmt: skip
+        agent,
+        env,
+        seeds,
+        total_timesteps,
+        env_kwargs=env_kwargs,
+        eval_every=eval_every,
+        eval_episodes=eval_episodes,
+        checkpoint_every=checkpoint_every,
+        checkpoint_dir=checkpoint_dir,
+        threads=threads,
+        progress_bar=progress_bar,
+        batch=batch,
+        **hyperparams,
+    )
     for seed, outcome in zip(seeds, outcomes, strict=True):
         if isinstance(outcome, Exception):
             raise RLZooError(f"seed {seed}: {outcome}") from outcome
@@ -218,7 +235,23 @@ def train_seed_outcomes(
     first = make_agent(agent, make_env(env, **env_kwargs), seed=int(seeds[0]), **hyperparams)
     first_rng = np.random.get_state()  # where a solo run of the first seed starts drawing
     if not batch or not batches_seeds(type(first)) or not _batchable(first):
-        return [_solo(agent, env, env_kwargs, int(seed), total_timesteps, eval_every, eval_episodes, checkpoint_every, checkpoint_dir, progress_bar, callbacks, hyperparams) for seed in seeds]
+        return [
+            _solo(
+                agent,
+                env,
+                env_kwargs,
+                int(seed),
+                total_timesteps,
+                eval_every,
+                eval_episodes,
+                checkpoint_every,
+                checkpoint_dir,
+                progress_bar,
+                callbacks,
+                hyperparams,
+            )
+            for seed in seeds
+        ]
     runs: list[_Seed] = []
     for seed in seeds:
         folder = None if checkpoint_dir is None else seed_folder(checkpoint_dir, int(seed))
@@ -242,6 +275,7 @@ def train_seed_outcomes(
         run.start()
         for callback in [*callbacks, *(extra if k == 0 else [])]:
             callback.on_training_start(run.agent, max(run.settings.end_timestep - run.agent.num_timesteps, 0))
+    batcher: SeedBatching = type(first)  # type: ignore[assignment]  # checked by batches_seeds
     groups: dict[tuple[int, int, int], list[_Seed]] = {}
     for run in runs:  # seeds at one step count (and end) train in lockstep
         groups.setdefault((run.agent.num_timesteps, run.settings.end_timestep, run.settings.checkpoint_every), []).append(run)
@@ -250,7 +284,9 @@ def train_seed_outcomes(
         active = [run for run in group if run.agent.num_timesteps < end]
         while active:
             part_end = min(end, (active[0].agent.num_timesteps // every + 1) * every) if every else end
-            errors = type(first).learn_seeds_until([run.agent for run in active], part_end, [watches[id(run)] for run in active], [run.rng for run in active])  # type: ignore[attr-defined]
+            errors = batcher.learn_seeds_until(
+                [run.agent for run in active], part_end, [watches[id(run)] for run in active], [run.rng for run in active]
+            )
             for k, error in errors.items():
                 active[k].error = error
             active = [run for run in active if run.error is None and not run.stopped]
@@ -272,10 +308,19 @@ def _batchable(agent: Agent) -> bool:
 
 
 def _solo(
-    agent: str, env: str, env_kwargs: dict[str, Any], seed: int, total_timesteps: int | None, eval_every: int | None, eval_episodes: int | None,
-    checkpoint_every: int | None, checkpoint_dir: str | os.PathLike[str] | None, progress_bar: bool,
-    callbacks: Sequence[Callback], hyperparams: dict[str, Any],
-) -> Agent | Exception:  # fmt: skip
+    agent: str,
+    env: str,
+    env_kwargs: dict[str, Any],
+    seed: int,
+    total_timesteps: int | None,
+    eval_every: int | None,
+    eval_episodes: int | None,
+    checkpoint_every: int | None,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    progress_bar: bool,
+    callbacks: Sequence[Callback],
+    hyperparams: dict[str, Any],
+) -> Agent | Exception:
     """One seed as :func:`rlzoo.train` (or :func:`rlzoo.training.resume`) runs it."""
     folder = None if checkpoint_dir is None else seed_folder(checkpoint_dir, seed)
     try:
@@ -283,9 +328,18 @@ def _solo(
             return resume(folder, callbacks=callbacks, progress_bar=progress_bar, threads=None)
         built = make_agent(agent, make_env(env, **env_kwargs), seed=seed, **hyperparams)
         return train(
-            built, None, total_timesteps, seed=seed, callbacks=callbacks, progress_bar=progress_bar, eval_every=eval_every,
-            eval_episodes=eval_episodes, checkpoint_every=checkpoint_every, checkpoint_dir=folder, threads=None,
-        )  # fmt: skip
+            built,
+            None,
+            total_timesteps,
+            seed=seed,
+            callbacks=callbacks,
+            progress_bar=progress_bar,
+            eval_every=eval_every,
+            eval_episodes=eval_episodes,
+            checkpoint_every=checkpoint_every,
+            checkpoint_dir=folder,
+            threads=None,
+        )
     except RLZooError as error:
         return error
 
@@ -300,8 +354,18 @@ def _check_arguments(
         check_seed(seed)
     if len(set(seeds)) != len(seeds):
         raise ArgumentError(f"seeds must be distinct (each is one run), got {list(seeds)}")
-    rules = {"total_timesteps": checks.integer(1), "eval_every": checks.integer(0), "eval_episodes": checks.integer(1), "checkpoint_every": checks.integer(0)}
-    values = {"total_timesteps": total_timesteps, "eval_every": eval_every, "eval_episodes": eval_episodes, "checkpoint_every": checkpoint_every}
+    rules = {
+        "total_timesteps": checks.integer(1),
+        "eval_every": checks.integer(0),
+        "eval_episodes": checks.integer(1),
+        "checkpoint_every": checks.integer(0),
+    }
+    values = {
+        "total_timesteps": total_timesteps,
+        "eval_every": eval_every,
+        "eval_episodes": eval_episodes,
+        "checkpoint_every": checkpoint_every,
+    }
     for name, value in values.items():
         problem = None if value is None else rules[name](value)
         if problem is not None:

@@ -123,3 +123,31 @@ def test_seeds_at_different_steps_resume_and_a_finished_seed_is_not_trained_agai
     assert latest_checkpoint(seed_folder(folder, 2)) == finished  # nothing trained, nothing written
     for seed, agent in zip([2, 3, 4], resumed, strict=True):
         assert_same_run(agent, resume(seed_folder(copy, seed)))
+
+
+# -- the sweep ------------------------------------------------------------------------------------
+def test_a_sweep_task_holds_a_cells_seeds_for_kerasrl2_only() -> None:
+    from rlzoo.experiments.batch import group_runs
+    from rlzoo.experiments.grid import make_grid
+
+    specs = make_grid(["kerasrl2-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], 3, steps=100)
+    tasks = group_runs(specs)
+    assert sorted(len(task) for task in tasks) == [1] * 6 + [3, 3]
+    for task in tasks:
+        assert len({(spec.agent, spec.env) for spec in task}) == 1
+    assert sorted(spec.run_id for task in tasks for spec in task) == sorted(spec.run_id for spec in specs)
+    assert all(len(task) == 1 for task in group_runs(specs, batch_seeds=False))
+
+
+def test_a_batched_sweep_task_records_each_seed_as_its_solo_run(tmp_path) -> None:
+    from rlzoo.experiments.batch import perform_group
+    from rlzoo.experiments.grid import make_grid
+    from rlzoo.experiments.run import RUNS_FOLDER, perform
+
+    specs = make_grid(["kerasrl2-dqn"], ["CartPole-v1"], 2, steps=200)
+    batched = perform_group(specs, str(tmp_path / "batched"))
+    solo = [perform(spec, str(tmp_path / "solo")) for spec in specs]
+    for spec, one, other in zip(specs, batched, solo, strict=True):
+        assert one.status == other.status == "done", one.error
+        assert (one.run_id, one.num_timesteps, one.final_returns, one.curve) == (other.run_id, other.num_timesteps, other.final_returns, other.curve)
+        assert (tmp_path / "batched" / RUNS_FOLDER / spec.run_id / "agent.zip").is_file()

@@ -26,7 +26,7 @@ from .fast import SeedState, StackedDQN
 from .hyperparams import AGENT, RecipeHyperparams
 from .lockstep import diverged_loss, learn_lockstep, non_finite_step, seat_side_by_side
 from .memory import TransitionMemory
-from .network import DuelingAggregation, build_model, glorot_uniform_weights
+from .network import DuelingAggregation, build_model, initial_weights
 from .seat import Seat
 
 _POLICIES = {"boltzmann": BoltzmannQPolicy, "eps_greedy": EpsGreedyQPolicy, "greedy": GreedyQPolicy}
@@ -82,12 +82,47 @@ class KerasRL2DQN(Agent):
             tf.compat.v1.set_random_seed(seed)
         self.n_actions = int(env.action_space.n)
         self.memory = _allocate_memory(self.config.memory_limit, env.observation_space.shape)
+        #: keras-rl2's training policy (predict(deterministic=False) draws from it).
+        self.policy = _POLICIES[self.config.policy](**self.config.policy_params)
+        initial = initial_weights(self.config, int(np.prod(env.observation_space.shape)), self.n_actions, seed)
+        #: The fast path's networks and Adam (its own graph is built on first use); None: stock keras-rl2.
+        self.fused = Seat(SeedState.fresh(initial), self._stacked_graph, self.memory, lambda: self.dqn) if self.config.fast else None
+        self._dqn: Any = None
+        self._initial = initial
+        if not self.config.fast:
+            self._build_dqn()
+        self._observation: Any = None
+        self._done = False
+
+    @property
+    def dqn(self) -> Any:
+        """keras-rl2's ``DQNAgent`` on this agent's models and memory.
+
+        The fast path builds it only when first asked (saving, loading and training need no
+        Keras model there: building K of them would cost more than training K seeds side by
+        side), with the fast path's weights of that moment; :meth:`get_weights` gives the
+        current ones.
+        """
+        if self._dqn is None:
+            dqn = self._build_dqn()
+            if self.fused is not None:
+                online, target = self.get_weights()
+                dqn.model.set_weights(online)
+                dqn.target_model.set_weights(target)
+        return self._dqn
+
+    @property
+    def model(self) -> Any:
+        """The online Keras model (see :attr:`dqn`)."""
+        return self.dqn.model
+
+    def _build_dqn(self) -> Any:
         c = self.config
-        self.dqn = DQNAgent(
-            model=build_model(c, env.observation_space.shape, self.n_actions),
+        self._dqn = DQNAgent(
+            model=build_model(c, self.memory.observations.shape[1:], self.n_actions),
             nb_actions=self.n_actions,
             memory=self.memory,
-            policy=_POLICIES[c.policy](**c.policy_params),
+            policy=self.policy,
             test_policy=GreedyQPolicy(),
             nb_steps_warmup=c.nb_steps_warmup,
             target_model_update=c.target_model_update,
@@ -99,19 +134,14 @@ class KerasRL2DQN(Agent):
             custom_model_objects={"DuelingAggregation": DuelingAggregation},  # for cloning the target model
             delta_clip=np.inf if c.delta_clip is None else c.delta_clip,
         )
-        self.model = self.dqn.model
-        initial = glorot_uniform_weights(self.model, np.random.default_rng(seed))
-        self.model.set_weights(initial)
-        self.dqn.compile(tf_keras.optimizers.legacy.Adam(learning_rate=c.learning_rate), metrics=["mae"])
-        self.dqn.update_target_model_hard()
-        #: The fast path's networks and Adam (its own graph is built on first use); None: stock keras-rl2.
-        self.fused = Seat(SeedState.fresh(initial), self._stacked_graph, self.memory, self.dqn) if c.fast else None
-        self._observation: Any = None
-        self._done = False
+        self._dqn.model.set_weights(self._initial)
+        self._dqn.compile(tf_keras.optimizers.legacy.Adam(learning_rate=c.learning_rate), metrics=["mae"])
+        self._dqn.update_target_model_hard()
+        return self._dqn
 
     def _stacked_graph(self, size: int) -> StackedDQN:
         """A graph for ``size`` seeds of this agent's recipe and spaces."""
-        return StackedDQN(size, self.config, int(np.prod(self.env.observation_space.shape)), self.n_actions)
+        return StackedDQN(size, self.config, int(np.prod(self.memory.observations.shape[1:])), self.n_actions)
 
     # -- the contract ---------------------------------------------------------------------
     def learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
@@ -127,7 +157,6 @@ class KerasRL2DQN(Agent):
 
     def _learn(self, total_timesteps: int, callback: Callback | None = None) -> None:
         callback = callback or Callback()
-        self.dqn.training = True
         if self.fused is not None:  # the fast path: the side-by-side loop with this one seed
             graph = self.fused.own_graph()
             self.fused.forget()  # weights may have been set since the last call
@@ -140,6 +169,7 @@ class KerasRL2DQN(Agent):
     def _learn_stock(self, total_timesteps: int, callback: Callback) -> None:
         """keras-rl2's own ``DQNAgent.forward`` and ``DQNAgent.backward`` at every step."""
         dqn, memory, env = self.dqn, self.memory, self.env
+        dqn.training = True
         if self._observation is None:
             self._observation, _ = env.reset(seed=self.seed)
             self._episode_return, self._episode_length = 0.0, 0
@@ -187,8 +217,6 @@ class KerasRL2DQN(Agent):
         seeds = [agent for agent in agents if isinstance(agent, KerasRL2DQN)]
         if len(seeds) != len(agents) or any(agent.fused is None for agent in seeds):
             raise ValueError("only kerasrl2-dqn agents with fast=True train side by side")
-        for agent in seeds:
-            agent.dqn.training = True
         errors = learn_lockstep(seeds, seat_side_by_side(seeds), timestep, callbacks, rngs)
         return dict(errors)
 
@@ -197,7 +225,7 @@ class KerasRL2DQN(Agent):
         metrics = {"learning_rate": float(self.config.learning_rate)}
         if self.fused is not None and not math.isnan(self.fused.last_loss):
             metrics["loss"] = self.fused.last_loss
-        policy = self.dqn.policy
+        policy = self.policy
         for name in ("tau", "eps"):
             if hasattr(policy, name):
                 metrics["exploration"] = float(getattr(policy, name))
@@ -207,14 +235,14 @@ class KerasRL2DQN(Agent):
         q_values = self.q_values(observation)
         if deterministic:
             return int(np.argmax(q_values))
-        return int(self.dqn.policy.select_action(q_values=q_values))
+        return int(self.policy.select_action(q_values=q_values))
 
     def predict_batch(self, observations: np.ndarray, deterministic: bool = True) -> list[int]:
         """The actions of every row from one forward pass of the Q-network."""
         q_values = self.batch_q_values(observations)
         if deterministic:
             return [int(action) for action in np.argmax(q_values, axis=1)]
-        return [int(self.dqn.policy.select_action(q_values=row)) for row in q_values]
+        return [int(self.policy.select_action(q_values=row)) for row in q_values]
 
     def q_values(self, observation: Any) -> np.ndarray:
         """Q-values of one observation."""

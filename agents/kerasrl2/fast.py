@@ -27,6 +27,7 @@ import tf_keras
 from rl.util import huber_loss
 
 from .hyperparams import RecipeHyperparams
+from .memory import SideBySideMemory
 
 K = tf_keras.src.backend  # the graph-mode backend keras-rl2 runs on
 
@@ -50,7 +51,9 @@ class SeedState:
     def fresh(cls, weights: list[np.ndarray]) -> SeedState:
         """Initial weights for both networks and a new Adam (no step taken)."""
         zeros = [np.zeros_like(array) for array in weights]
-        return cls([w.copy() for w in weights], [w.copy() for w in weights], [np.array(0, dtype=np.int64), *zeros, *[z.copy() for z in zeros]])
+        return cls(
+            [w.copy() for w in weights], [w.copy() for w in weights], [np.array(0, dtype=np.int64), *zeros, *[z.copy() for z in zeros]]
+        )
 
 
 class StackedDQN:
@@ -70,6 +73,8 @@ class StackedDQN:
 
     def __init__(self, size: int, config: RecipeHyperparams, observation_size: int, n_actions: int) -> None:
         self.size, self.config, self.observation_size, self.n_actions = size, config, observation_size, n_actions
+        #: The seats' replay memories as one store, set by the training loop.
+        self.replay: SideBySideMemory | None = None
         outputs = n_actions + 1 if config.enable_dueling_network else n_actions
         units = [observation_size, *config.hidden_layers, outputs]
         session = self.session = K.get_session()

@@ -26,6 +26,29 @@ def build_model(config: RecipeHyperparams, observation_shape: tuple[int, ...], n
     return Sequential(layers)
 
 
+def layer_units(config: RecipeHyperparams, observation_size: int, n_actions: int) -> list[int]:
+    """Units from the flattened observation to the head (``n + 1`` for the dueling head's [V, A])."""
+    head = n_actions + 1 if config.enable_dueling_network else n_actions
+    return [observation_size, *config.hidden_layers, head]
+
+
+def initial_weights(config: RecipeHyperparams, observation_size: int, n_actions: int, seed: int | None) -> list[np.ndarray]:
+    """:func:`glorot_uniform_weights` of the recipe network, from the shapes alone (no Keras model)."""
+    units = layer_units(config, observation_size, n_actions)
+    weights = []
+    for fan_in, fan_out in zip(units[:-1], units[1:], strict=False):
+        weights += [np.zeros((fan_in, fan_out), np.float32), np.zeros(fan_out, np.float32)]
+    rng = np.random.default_rng(seed)
+    return [_glorot(array, rng) for array in weights]
+
+
+def _glorot(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if array.ndim == 2:
+        limit = math.sqrt(6.0 / (array.shape[0] + array.shape[1]))
+        return rng.uniform(-limit, limit, size=array.shape).astype(array.dtype)
+    return np.zeros_like(array)
+
+
 def glorot_uniform_weights(model: Any, rng: np.random.Generator) -> list[np.ndarray]:
     """Keras's default initialisation (Glorot-uniform kernels, zero biases), drawn from ``rng``.
 
@@ -33,14 +56,7 @@ def glorot_uniform_weights(model: Any, rng: np.random.Generator) -> list[np.ndar
     holds, so two agents built with one seed in one process would differ; drawing from a
     seeded NumPy generator makes initial weights a function of the seed alone.
     """
-    weights = []
-    for array in model.get_weights():
-        if array.ndim == 2:
-            limit = math.sqrt(6.0 / (array.shape[0] + array.shape[1]))
-            weights.append(rng.uniform(-limit, limit, size=array.shape).astype(array.dtype))
-        else:
-            weights.append(np.zeros_like(array))
-    return weights
+    return [_glorot(array, rng) for array in model.get_weights()]
 
 
 class DuelingAggregation(tf_keras.layers.Layer):

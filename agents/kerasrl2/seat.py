@@ -27,10 +27,10 @@ class Seat:
     memory:
         The agent's replay memory (for :meth:`update` and :meth:`backward`).
     dqn:
-        The agent's keras-rl2 ``DQNAgent`` (its step counter, warm-up and intervals).
+        Gives the agent's keras-rl2 ``DQNAgent`` (its step counter, warm-up and intervals), for :meth:`backward`.
     """
 
-    def __init__(self, state: SeedState, build: Callable[[int], StackedDQN], memory: TransitionMemory, dqn: Any) -> None:
+    def __init__(self, state: SeedState, build: Callable[[int], StackedDQN], memory: TransitionMemory, dqn: Callable[[], Any]) -> None:
         self.build, self.memory, self.dqn = build, memory, dqn
         self.graph: StackedDQN | None = None
         self.index = 0
@@ -132,7 +132,7 @@ class Seat:
 
         Returns the loss of the update, or ``None`` when this step trains nothing.
         """
-        dqn = self.dqn
+        dqn = self.dqn()
         loss = None
         if dqn.step > dqn.nb_steps_warmup and dqn.step % dqn.train_interval == 0:
             loss = self.update(self.memory.sample_indexes(dqn.batch_size), following)

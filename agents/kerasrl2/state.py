@@ -12,29 +12,52 @@ import numpy as np
 from rlzoo.agent import env_rng_state, set_env_rng_state
 from rlzoo.errors import ArtifactError, CheckpointError
 
+from .network import build_model
+
 if TYPE_CHECKING:
     from .agent import KerasRL2DQN
 
 _COLUMNS = ("observations", "next_observations", "actions", "rewards", "terminated")
 
 
+#: Keras model pairs that write and read fast-path agents' payloads, one per network shape.
+_PAYLOAD_MODELS: dict[str, tuple[Any, Any]] = {}
+
+
+def _payload_models(agent: KerasRL2DQN) -> tuple[Any, Any]:
+    """The online and target Keras models whose HDF5 files are the payload.
+
+    The stock path's own; for the fast path, a pair shared by every agent of that network
+    shape (building Keras models per agent would cost more than training seeds side by side).
+    """
+    if agent.fused is None:
+        return agent.model, agent.dqn.target_model
+    shape = agent.memory.observations.shape[1:]
+    key = repr((agent.config.hidden_layers, agent.config.enable_dueling_network, agent.config.dueling_type, shape, agent.n_actions))
+    if key not in _PAYLOAD_MODELS:
+        _PAYLOAD_MODELS[key] = (build_model(agent.config, shape, agent.n_actions), build_model(agent.config, shape, agent.n_actions))
+    return _PAYLOAD_MODELS[key]
+
+
 def write_payload(agent: KerasRL2DQN, directory: pathlib.Path) -> None:
-    """Both networks' weights as Keras HDF5 files, whichever path trained them."""
+    """Both networks' weights as Keras HDF5 files (``model.h5``, ``target_model.h5``)."""
+    model, target_model = _payload_models(agent)
     online, target = agent.get_weights()
-    agent.model.set_weights(online)
-    agent.dqn.target_model.set_weights(target)
-    agent.model.save_weights(str(directory / "model.h5"))
-    agent.dqn.target_model.save_weights(str(directory / "target_model.h5"))
+    model.set_weights(online)
+    target_model.set_weights(target)
+    model.save_weights(str(directory / "model.h5"))
+    target_model.save_weights(str(directory / "target_model.h5"))
 
 
 def read_payload(agent: KerasRL2DQN, directory: pathlib.Path) -> None:
     """HDF5 weights only: the model itself is rebuilt from the hyperparameters, and the files'
     weight shapes must match it (Keras would load some layers, then fail)."""
-    for model, name in ((agent.model, "model.h5"), (agent.dqn.target_model, "target_model.h5")):
+    models = _payload_models(agent)
+    for model, name in zip(models, ("model.h5", "target_model.h5"), strict=True):
         check_weight_shapes(model, directory / name)
         model.load_weights(str(directory / name))
     if agent.fused is not None:
-        agent.fused.set_weights(agent.model.get_weights(), agent.dqn.target_model.get_weights())
+        agent.fused.set_weights(models[0].get_weights(), models[1].get_weights())
 
 
 def write_training_state(agent: KerasRL2DQN, adam: list[np.ndarray], directory: pathlib.Path) -> None:
@@ -59,7 +82,9 @@ def read_training_state(agent: KerasRL2DQN, directory: pathlib.Path) -> list[np.
         for name in _COLUMNS:
             target = getattr(memory, name)
             if arrays[name].shape != (entries, *target.shape[1:]):
-                raise CheckpointError(directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}")
+                raise CheckpointError(
+                    directory, f"replay memory array {name!r} has shape {arrays[name].shape}, expected {(entries, *target.shape[1:])}"
+                )
             target[:entries] = arrays[name]
     memory.nb_entries, memory._next = entries, int(state["memory_next"])
     with np.load(directory / "optimizer.npz", allow_pickle=False) as arrays:

@@ -28,7 +28,7 @@ def agent_batches_seeds(name: str) -> bool:
     from rlzoo.seeds import batches_seeds
 
     try:
-        factory = get_agent(name).load()
+        factory = get_agent(name)
     except Exception:  # unknown or not installed: its runs fail one by one, as without batching
         return False
     return isinstance(factory, type) and batches_seeds(factory)
@@ -101,7 +101,9 @@ def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[Run
         if eval_every is None:
             eval_every = defaults.get("eval_every") or max(1, int(total) // 10)
         clock = time.perf_counter()
-        trained = train_seed_outcomes(first.agent, first.env, [spec.seed for spec in specs], int(total), eval_every=eval_every, threads=None, **hyperparams)
+        trained = train_seed_outcomes(
+            first.agent, first.env, [spec.seed for spec in specs], int(total), eval_every=eval_every, threads=None, **hyperparams
+        )
         train_seconds = (time.perf_counter() - clock) / len(specs)  # each seed's share of the batch
     except Exception:
         error = traceback.format_exc(limit=-8)
