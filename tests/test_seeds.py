@@ -145,6 +145,7 @@ def test_a_batched_sweep_task_records_each_seed_as_its_solo_run(tmp_path) -> Non
     from rlzoo.experiments.run import RUNS_FOLDER, perform
 
     specs = make_grid(["kerasrl2-dqn"], ["CartPole-v1"], 2, steps=200)
+    (tmp_path / "batched").mkdir(), (tmp_path / "solo").mkdir()  # the driver's results directories
     batched = perform_group(specs, str(tmp_path / "batched"))
     solo = [perform(spec, str(tmp_path / "solo")) for spec in specs]
     for spec, one, other in zip(specs, batched, solo, strict=True):
