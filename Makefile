@@ -52,9 +52,11 @@ bench: install
 
 # The sweep's and report's speed targets, as ratios timed in one run (about 10 minutes on an idle
 # 2-core machine). SPEED_ARGS passes flags through, e.g. SPEED_ARGS="--only report --repeats 3".
+# Then seeds side by side (rlzoo.train_seeds) against a solo run; SEED_SPEED_ARGS passes flags through.
 bench-speed: install
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/sweep_speed.py $(SPEED_ARGS)
 	$(BIN)/python benchmarks/sb3_overhead.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/seed_batch_speed.py $(SEED_SPEED_ARGS)
 
 clean:
 	rm -rf $(VENV) runs build dist *.egg-info

@@ -39,6 +39,7 @@ from rlzoo.registry import (
     register_agent,
     register_env,
 )
+from rlzoo.seeds import train_seeds
 from rlzoo.settings import TrainSettings
 from rlzoo.training import train
 from rlzoo.version import __version__
@@ -70,6 +71,7 @@ __all__ = [
     "register_env",
     "save",
     "train",
+    "train_seeds",
 ]
 
 _load_env_plugins()

@@ -165,7 +165,7 @@ def fused_and_stock_updates(seed: int) -> Updates:
     dqn.recent_observation, dqn.recent_action, memory.next_observation = observation, 1, next_observation
     np.random.seed(7)
     dqn.backward(1.0, terminal=False)
-    stock = agent.get_weights()
+    stock = (agent.model.get_weights(), dqn.target_model.get_weights())  # the fast path keeps its own weights
 
     agent.set_weights(start_weights)
     memory.nb_entries, memory._next = start_fill

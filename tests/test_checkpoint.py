@@ -87,7 +87,7 @@ def test_a_resumed_agent_has_the_state_of_the_agent_that_wrote_the_checkpoint(tm
             agent.model.set_logger(Logger(None, []))  # train() outside learn() needs one; this writes nothing
             agent.model.train(gradient_steps=3, batch_size=32)
     if name == "kerasrl2-dqn":
-        for x, y in zip(resumed.fused.optimizer.get_weights(), trained.fused.optimizer.get_weights(), strict=True):
+        for x, y in zip(resumed.fused.optimizer_weights(), trained.fused.optimizer_weights(), strict=True):
             np.testing.assert_array_equal(x, y)
     if name == "sb3-ppo":
         torch.testing.assert_close(resumed.model.policy.optimizer.state_dict()["state"], trained.model.policy.optimizer.state_dict()["state"], rtol=0, atol=0)

@@ -314,7 +314,8 @@ class PoisonWeights(rlzoo.Callback):
     def on_step(self, agent) -> bool:
         if agent.num_timesteps == self.at:
             if agent.name == "kerasrl2-dqn":
-                agent.model.set_weights([np.full_like(w, np.nan) for w in agent.model.get_weights()])
+                online, target = agent.get_weights()
+                agent.set_weights(([np.full_like(w, np.nan) for w in online], target))
             else:
                 for parameter in agent.model.policy.parameters():
                     parameter.data.fill_(math.nan)

@@ -1,156 +1,207 @@
-"""keras-rl2's DQN hot path as one graph call per step.
+"""keras-rl2's DQN hot path as one graph call per step, for one seed or K seeds side by side.
 
 Stock keras-rl2 spends ~1 ms per step in ``forward`` (a ``predict_on_batch``) and ~5 ms in
 ``backward`` (two target ``predict_on_batch`` plus ``train_on_batch``), almost all of it
-framework call overhead for a 24-unit network. :class:`FusedDQNStep` builds, on the same
-Keras models and with keras-rl2's own loss (``rl.util.huber_loss``) and soft-update ops
-(``rl.util.get_soft_target_model_updates``), one graph function that computes the targets,
-applies the Adam and target updates, and returns the updated network's Q-values for the
-observation the next action is chosen on, so a training step that updates makes one graph
-call and no other. ``tests/test_kerasrl2.py`` checks the update against
-``DQNAgent.backward`` on the same batch and weights, and the returned Q-values against the
-model's own.
+framework call overhead for a 24-unit network. :class:`StackedDQN` holds the networks of K
+seeds (online, target, Adam's slots) stacked along a leading axis and builds, with keras-rl2's
+own loss (``rl.util.huber_loss``) and soft-update rule, one graph function that computes the
+targets, applies the Adam and target updates, and returns the updated networks' Q-values for
+the observations the next actions are chosen on: a training step of all K seeds is one graph
+call. A solo run is the same graph with K = 1.
+
+Why the seeds do not see one another: every op works per slice of the leading axis (batched
+matmuls, elementwise Adam, per-row reductions), and on TensorFlow's CPU kernels a slice gives
+bit-identical results whatever K is (``tests/test_seeds.py`` checks it on whole runs).
+``tests/test_kerasrl2.py`` checks the update against ``DQNAgent.backward`` on the same batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 import tf_keras
-from rl.policy import BoltzmannQPolicy
-from rl.util import get_soft_target_model_updates, huber_loss
+from rl.util import huber_loss
 
-from .memory import TransitionMemory
+from .hyperparams import RecipeHyperparams
+from .memory import SideBySideMemory
 
 K = tf_keras.src.backend  # the graph-mode backend keras-rl2 runs on
 
 
-class FusedDQNStep:
-    """One graph call per update (and per action only when no update ran), for a compiled
-    keras-rl2 ``DQNAgent``.
+@dataclasses.dataclass
+class SeedState:
+    """One seed's networks and optimizer, in Keras's layouts (what ``Model.get_weights`` and the
+    legacy Adam's ``get_weights`` give).
+
+    Attributes
+    ----------
+    online, target: kernels ``(in, out)`` and biases ``(out,)``, layer by layer.
+    adam: ``[iterations, m..., v...]``, the slots in the order of ``online``.
+    """
+
+    online: list[np.ndarray]
+    target: list[np.ndarray]
+    adam: list[np.ndarray]
+
+    @classmethod
+    def fresh(cls, weights: list[np.ndarray]) -> SeedState:
+        """Initial weights for both networks and a new Adam (no step taken)."""
+        zeros = [np.zeros_like(array) for array in weights]
+        return cls(
+            [w.copy() for w in weights], [w.copy() for w in weights], [np.array(0, dtype=np.int64), *zeros, *[z.copy() for z in zeros]]
+        )
+
+
+class StackedDQN:
+    """The DQN update of ``size`` seeds in one graph: weights shaped ``(size, ...)``.
 
     Parameters
     ----------
-    dqn:
-        A compiled ``DQNAgent`` whose memory is a :class:`TransitionMemory`.
-    learning_rate:
-        Of the Adam optimizer (legacy Keras defaults otherwise, as the agent was compiled with).
+    size:
+        How many seeds (K).
+    config:
+        The seeds' shared hyperparameters.
+    observation_size:
+        Values per (flattened) observation.
+    n_actions:
+        Discrete actions.
     """
 
-    def __init__(self, dqn: Any, learning_rate: float) -> None:
-        self.dqn = dqn
-        self.memory: TransitionMemory = dqn.memory
-        #: Loss of the last update (``nan`` before the first).
-        self.last_loss = float("nan")
-        model, target = dqn.model, dqn.target_model
-        n_actions = dqn.nb_actions
-        state_shape = tuple(model.input.shape[1:])
+    def __init__(self, size: int, config: RecipeHyperparams, observation_size: int, n_actions: int) -> None:
+        self.size, self.config, self.observation_size, self.n_actions = size, config, observation_size, n_actions
+        #: The seats' replay memories as one store, set by the training loop.
+        self.replay: SideBySideMemory | None = None
+        outputs = n_actions + 1 if config.enable_dueling_network else n_actions
+        units = [observation_size, *config.hidden_layers, outputs]
+        session = self.session = K.get_session()
+        self.online: list[Any] = []
+        self.target: list[Any] = []
+        for fan_in, fan_out in zip(units[:-1], units[1:], strict=False):
+            for network in (self.online, self.target):
+                network.append(tf.Variable(tf.zeros((size, fan_in, fan_out)), name="rlzoo_kernel"))
+                network.append(tf.Variable(tf.zeros((size, 1, fan_out)), name="rlzoo_bias"))
 
-        session = K.get_session()
-        self._q = _fast_callable(session, [model.input], [model.output], [])
+        def states(name: str, rows: int | None = None) -> Any:
+            return K.placeholder(shape=(size, rows, observation_size), name=name)
 
-        state0 = K.placeholder(shape=(None, *state_shape), name="rlzoo_state0")
-        state1 = K.placeholder(shape=(None, *state_shape), name="rlzoo_state1")
-        action = K.placeholder(shape=(None,), dtype="int32", name="rlzoo_action")
-        reward = K.placeholder(shape=(None,), name="rlzoo_reward")
-        terminated = K.placeholder(shape=(None,), dtype="bool", name="rlzoo_terminated")
-        following = K.placeholder(shape=(None, *state_shape), name="rlzoo_following")  # the next action's state
+        # Static shapes let Grappler fold the shape arithmetic of the gradients (2x faster calls).
+        rows = config.batch_size
+        state0, state1, following = states("rlzoo_state0", rows), states("rlzoo_state1", rows), states("rlzoo_following", 1)
+        action = K.placeholder(shape=(size, rows), dtype="int32", name="rlzoo_action")
+        reward = K.placeholder(shape=(size, rows), name="rlzoo_reward")
+        terminated = K.placeholder(shape=(size, rows), dtype="bool", name="rlzoo_terminated")
 
-        target_q1 = target(state1)
-        if dqn.enable_double_dqn:
-            best = tf.argmax(model(state1), axis=1, output_type=tf.int32)
-            q1 = tf.reduce_sum(target_q1 * tf.one_hot(best, n_actions), axis=1)
+        target_q1 = self._q_values(state1, self.target)
+        if config.enable_double_dqn:
+            best = tf.argmax(self._q_values(state1, self.online), axis=2, output_type=tf.int32)
+            q1 = tf.reduce_sum(target_q1 * tf.one_hot(best, n_actions), axis=2)
         else:
-            q1 = tf.reduce_max(target_q1, axis=1)
-        returns = tf.stop_gradient(reward + dqn.gamma * q1 * (1.0 - tf.cast(terminated, tf.float32)))
-        q0 = tf.reduce_sum(model(state0) * tf.one_hot(action, n_actions), axis=1)
-        # DQNAgent's loss: Huber(delta_clip) on the taken action, averaged over the batch.
-        loss = tf.reduce_mean(huber_loss(returns, q0, dqn.delta_clip))
-
-        # The legacy Adam already emits one fused ResourceApplyAdam per variable.
-        optimizer = tf_keras.optimizers.legacy.Adam(learning_rate=learning_rate)
-        self.optimizer = optimizer  # its slots are part of a checkpoint
-        train = tf.group(*optimizer.get_updates(loss=loss, params=model.trainable_weights))
-        if dqn.target_model_update < 1:
+            q1 = tf.reduce_max(target_q1, axis=2)
+        returns = tf.stop_gradient(reward + config.gamma * q1 * (1.0 - tf.cast(terminated, tf.float32)))
+        q0 = tf.reduce_sum(self._q_values(state0, self.online) * tf.one_hot(action, n_actions), axis=2)
+        # DQNAgent's loss: Huber(delta_clip) on the taken action, averaged over each seed's batch.
+        delta_clip = np.inf if config.delta_clip is None else config.delta_clip
+        losses = tf.reduce_mean(huber_loss(returns, q0, delta_clip), axis=1)
+        # Each seed's variables get the gradient of its own loss only: the sum adds zeros.
+        optimizer = self.optimizer = tf_keras.optimizers.legacy.Adam(learning_rate=config.learning_rate)
+        train = tf.group(*optimizer.get_updates(loss=tf.reduce_sum(losses), params=self.online))
+        tau = config.target_model_update
+        if tau < 1:
             with tf.control_dependencies([train]):  # the soft update reads the new online weights
-                soft = [tf.compat.v1.assign(t, v) for t, v in get_soft_target_model_updates(target, model, dqn.target_model_update)]
+                soft = [tf.compat.v1.assign(t, tau * v + (1.0 - tau) * t) for t, v in zip(self.target, self.online, strict=True)]
             train = tf.group(train, *soft)
         with tf.control_dependencies([train]):  # what DQNAgent.forward would compute next: after the update
-            q_following = model(following)
+            q_following = self._q_values(following, self.online)
+        self._update = _fast_callable(session, [state0, action, reward, state1, terminated, following], [losses, q_following], [train])
+
+        all_states = states("rlzoo_states", 1)
+        self._q = _fast_callable(session, [all_states], [self._q_values(all_states, self.online)], [])
+        seat = K.placeholder(shape=(), dtype="int32", name="rlzoo_seat")
+        one_seed = K.placeholder(shape=(1, None, observation_size), name="rlzoo_one_seed")
+        picked = [tf.gather(variable, tf.reshape(seat, [1])) for variable in self.online]
+        self._seat_q = _fast_callable(session, [seat, one_seed], [self._q_values(one_seed, picked)], [])
+        hard = tf.group(*[tf.compat.v1.assign(t, v) for t, v in zip(self.target, self.online, strict=True)])
+        self._hard = _fast_callable(session, [], [], [hard])
+
+        self._m = [optimizer.get_slot(variable, "m") for variable in self.online]
+        self._v = [optimizer.get_slot(variable, "v") for variable in self.online]
+        self._variables = [*self.online, *self.target, *self._m, *self._v]
         uninitialized = set(session.run(tf.compat.v1.report_uninitialized_variables()))  # one call, names as bytes
         fresh = [v for v in tf.compat.v1.global_variables() if v.op.name.encode() in uninitialized]
-        session.run(tf.compat.v1.variables_initializer(fresh))  # Adam's slots and hyperparameters
-        self._update = _fast_callable(session, [state0, action, reward, state1, terminated, following], [loss, q_following], [train])
+        session.run(tf.compat.v1.variables_initializer(fresh))  # these variables, Adam's slots and hyperparameters
 
-        policy = dqn.policy
-        # The inlined Boltzmann draw is only the same as the policy's for that exact class.
-        self._boltzmann = (policy.tau, policy.clip) if type(policy) is BoltzmannQPolicy else None
-        self._following: Any = None  # the observation whose Q-values the last update returned
-        self._following_q: np.ndarray | None = None
+    def _q_values(self, states: Any, weights: Sequence[Any]) -> Any:
+        """Q-values ``(size, rows, n_actions)`` of states ``(size, rows, observation_size)``."""
+        x = states
+        for i in range(0, len(weights), 2):
+            x = tf.matmul(x, weights[i]) + weights[i + 1]
+            if i < len(weights) - 2:
+                x = tf.nn.relu(x)
+        if self.config.enable_dueling_network:  # keras-rl2's aggregation of [V, A_1..A_n]
+            value, advantage = x[:, :, :1], x[:, :, 1:]
+            if self.config.dueling_type == "avg":
+                return value + advantage - tf.reduce_mean(advantage, axis=2, keepdims=True)
+            if self.config.dueling_type == "max":
+                return value + advantage - tf.reduce_max(advantage, axis=2, keepdims=True)
+            return value + advantage
+        return x
 
-    def q_values(self, observation: Any) -> np.ndarray:
-        """Q-values of one observation, from the model's current weights."""
-        return self._q(np.asarray(observation, dtype=np.float32)[None, None])[0][0]
+    # -- graph calls ----------------------------------------------------------------------------
+    def update(self, batch: Sequence[np.ndarray], following: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One update of every seed on ``batch`` (``s, a, r, s', terminated``, each ``(size, B, ...)``).
 
-    def batch_q_values(self, states: np.ndarray) -> np.ndarray:
-        """Q-values of a batch of states shaped ``(batch, 1, *observation_shape)``, one row each."""
+        Returns the losses ``(size,)`` and the updated Q-values of ``following`` ``(size, 1, obs)``.
+        """
+        losses, q_following = self._update(*batch, following)
+        return losses, q_following
+
+    def q_values(self, states: np.ndarray) -> np.ndarray:
+        """Q-values ``(size, rows, n_actions)`` of every seed's states ``(size, rows, observation_size)``."""
         return self._q(states)[0]
 
-    def prefetched_q_values(self, observation: Any) -> np.ndarray | None:
-        """The Q-values the last update returned, if it was given this same observation object."""
-        return self._following_q if observation is self._following else None
+    def seat_q_values(self, seat: int, states: np.ndarray) -> np.ndarray:
+        """Q-values ``(rows, n_actions)`` of one seed's states ``(rows, observation_size)``."""
+        return self._seat_q(np.int32(seat), states[None])[0][0]
 
-    def select_action(self, observation: Any) -> int:
-        """The training policy's action (what ``DQNAgent.forward`` returns while training).
+    def hard_update(self) -> None:
+        """Every target network := its online network."""
+        self._hard()
 
-        The Q-values come from the last update call if it was given this same observation
-        object (the weights have not changed since: see :meth:`forget`), else from a graph call.
-        """
-        q_values = self.prefetched_q_values(observation)
-        if q_values is None:
-            q_values = self.q_values(observation)
-        self._following = self._following_q = None
-        if self._boltzmann is not None:
-            return boltzmann_action(q_values, *self._boltzmann)
-        return int(self.dqn.policy.select_action(q_values=q_values))
+    # -- state in and out -----------------------------------------------------------------------
+    def states(self, seats: Sequence[int]) -> list[SeedState]:
+        """The state of each of ``seats``, in Keras's layouts (copies)."""
+        values = self.session.run([*self._variables, self.optimizer.iterations])
+        iterations, layers = values[-1], len(self.online)
+        online, target, m, v = (values[i * layers : (i + 1) * layers] for i in range(4))
+        return [
+            SeedState(_unstack(online, seat), _unstack(target, seat), [np.array(iterations), *_unstack(m, seat), *_unstack(v, seat)])
+            for seat in seats
+        ]
 
-    def forget(self) -> None:
-        """Drop the Q-values the last update returned: call it when the weights change elsewhere."""
-        self._following = self._following_q = None
+    def load(self, states: dict[int, SeedState]) -> None:
+        """Set the given seats' states; Adam's step count must be the same for every seat (lockstep)."""
+        values = self.session.run(self._variables)
+        layers = len(self.online)
+        steps = {int(state.adam[0]) for state in states.values()}
+        if len(steps) != 1:
+            raise ValueError(f"seeds trained side by side must have taken the same number of updates, got {sorted(steps)}")
+        for seat, state in states.items():
+            parts = [state.online, state.target, state.adam[1 : 1 + layers], state.adam[1 + layers :]]
+            for i, part in enumerate(parts):
+                for j, array in enumerate(part):
+                    values[i * layers + j][seat] = array.reshape(values[i * layers + j].shape[1:])
+        for variable, value in zip(self._variables, values, strict=True):
+            variable.load(value, self.session)
+        self.optimizer.iterations.load(steps.pop(), self.session)
 
-    def update(self, indexes: np.ndarray, following: Any = None) -> float:
-        """One update on the stored transitions at ``indexes``; returns the loss."""
-        return self.update_batch(self.memory.batch(indexes), following)
 
-    def update_batch(self, batch: tuple[np.ndarray, ...], following: Any = None) -> float:
-        """One update on ``batch`` (:meth:`TransitionMemory.batch`'s arrays); returns the loss.
-
-        ``following`` (an observation), if given, gets its Q-values under the updated weights
-        computed in the same call, for the next :meth:`select_action` on that same object.
-        """
-        state0 = batch[0]
-        following_state = state0[:1] if following is None else np.asarray(following, dtype=np.float32).reshape(state0[:1].shape)
-        loss, q_following = self._update(*batch, following_state)
-        self.last_loss = float(loss)
-        if following is not None:
-            self._following, self._following_q = following, q_following[0]
-        return self.last_loss
-
-    def backward(self, following: Any = None) -> float | None:
-        """What ``DQNAgent.backward`` does after storing the transition: train, then hard-update.
-
-        ``following`` is the observation the next action is chosen on (see :meth:`update_batch`).
-        Returns the loss of the update, or ``None`` when this step trains nothing.
-        """
-        dqn = self.dqn
-        loss = None
-        if dqn.step > dqn.nb_steps_warmup and dqn.step % dqn.train_interval == 0:
-            loss = self.update(self.memory.sample_indexes(dqn.batch_size), following)
-        if dqn.target_model_update >= 1 and dqn.step % dqn.target_model_update == 0:
-            dqn.update_target_model_hard()
-        return loss
+def _unstack(stacked: list[np.ndarray], seat: int) -> list[np.ndarray]:
+    """One seat's arrays in Keras's layouts: kernels ``(in, out)``, biases ``(out,)``."""
+    return [array[seat].copy() if i % 2 == 0 else array[seat, 0].copy() for i, array in enumerate(stacked)]
 
 
 def boltzmann_action(q_values: np.ndarray, tau: float, clip: tuple[float, float]) -> int:
@@ -162,10 +213,20 @@ def boltzmann_action(q_values: np.ndarray, tau: float, clip: tuple[float, float]
     ``searchsorted(side="right")``). The functions' argument handling and ``choice``'s checks
     cost several times the arithmetic (~16 µs against ~4 µs).
     """
+    return int(boltzmann_actions(q_values[None], tau, clip, [np.random.mtrand._rand])[0])
+
+
+def boltzmann_actions(q_values: np.ndarray, tau: float, clip: tuple[float, float], rngs: Sequence[np.random.RandomState]) -> np.ndarray:
+    """:func:`boltzmann_action` for each row of ``q_values``, row i drawing once from ``rngs[i]``.
+
+    The arithmetic is elementwise or along each row, so a row's action does not depend on the
+    other rows.
+    """
     exp_values = np.exp(np.minimum(np.maximum(q_values.astype(np.float64) / tau, clip[0]), clip[1]))
-    cdf = np.add.accumulate(exp_values / np.add.reduce(exp_values))
-    cdf /= cdf[-1]
-    return int(cdf.searchsorted(np.random.random_sample(), side="right"))
+    cdf = np.add.accumulate(exp_values / np.add.reduce(exp_values, axis=1, keepdims=True), axis=1)
+    cdf /= cdf[:, -1:]
+    draws = np.array([rng.random_sample() for rng in rngs])
+    return (cdf <= draws[:, None]).sum(axis=1)  # searchsorted(side="right") of each row
 
 
 def _fast_callable(session: Any, feeds: list[Any], fetches: list[Any], targets: list[Any]) -> Any:

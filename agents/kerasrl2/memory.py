@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from rl.memory import Experience
 
+_COLUMNS = ("observations", "actions", "rewards", "next_observations", "terminated")
+
 
 class TransitionMemory:
     """A ring buffer of ``(s, a, r, s', terminated)`` with keras-rl2's Memory interface.
@@ -53,9 +55,16 @@ class TransitionMemory:
         self._next = (i + 1) % self.limit
         self.nb_entries = min(self.nb_entries + 1, self.limit)
 
-    def sample_indexes(self, batch_size: int) -> np.ndarray:
-        """Uniform indexes, drawn from NumPy's global generator as keras-rl2's memories do."""
-        return np.random.randint(0, self.nb_entries, size=batch_size)
+    def sample_indexes(self, batch_size: int, rng: np.random.RandomState | None = None) -> np.ndarray:
+        """Uniform indexes, drawn from ``rng`` (default: NumPy's global generator, as keras-rl2's memories do)."""
+        return (np.random.mtrand._rand if rng is None else rng).randint(0, self.nb_entries, size=batch_size)
+
+    def batch_into(self, indexes: np.ndarray, buffers: tuple[np.ndarray, ...]) -> None:
+        """:meth:`batch`'s arrays ``(s, a, r, s', terminated)`` written into ``buffers`` (one seed's rows
+        of the side-by-side batch)."""
+        columns = (self.observations, self.actions, self.rewards, self.next_observations, self.terminated)
+        for column, buffer in zip(columns, buffers, strict=True):
+            column.take(indexes, axis=0, out=buffer, mode="clip")
 
     def batch(self, indexes: np.ndarray) -> tuple[np.ndarray, ...]:
         """Arrays ``(s, a, r, s', terminated)``; states shaped ``(batch, 1, *obs)`` like keras-rl2's.
@@ -97,3 +106,48 @@ class TransitionMemory:
 
     def get_config(self) -> dict[str, Any]:
         return {"limit": self.limit, "window_length": self.window_length}
+
+
+class SideBySideMemory:
+    """The replay memories of seeds side by side as one store: each :class:`TransitionMemory`'s
+    arrays become views of its row, so storing K transitions and gathering K batches are one
+    NumPy call per column. Seeds trained side by side are at one step, so they share the
+    write position.
+
+    Parameters
+    ----------
+    memories:
+        One per seat (their contents are copied in).
+    """
+
+    def __init__(self, memories: list[TransitionMemory]) -> None:
+        self.memories = memories
+        self.limit = memories[0].limit
+        self.columns: list[np.ndarray] = []
+        for name in _COLUMNS:
+            stacked = np.stack([getattr(memory, name) for memory in memories])
+            self.columns.append(stacked)
+            for memory, row in zip(memories, stacked, strict=True):
+                setattr(memory, name, row)
+
+    def add(self, seats: np.ndarray, transitions: tuple[np.ndarray, ...]) -> None:
+        """Store one transition per seat: ``(s, a, r, s', terminated)`` arrays, one row each."""
+        first = self.memories[seats[0]]
+        i = first._next
+        for column, values in zip(self.columns, transitions, strict=True):
+            column[seats, i] = values
+        entries, following = min(first.nb_entries + 1, self.limit), (i + 1) % self.limit
+        for seat in seats:
+            memory = self.memories[seat]
+            memory._next, memory.nb_entries = following, entries
+
+    def batch_into(self, seats: np.ndarray, indexes: np.ndarray, buffers: tuple[np.ndarray, ...]) -> None:
+        """Gather each seat's transitions at its row of ``indexes`` into its row of ``buffers``."""
+        flat = (indexes + (seats * self.limit)[:, None]).ravel()
+        everyone = len(seats) == len(self.memories)
+        for column, buffer in zip(self.columns, buffers, strict=True):
+            rows = column.reshape(-1, *column.shape[2:])
+            if everyone:  # the usual case: straight into the buffer
+                rows.take(flat, axis=0, out=buffer.reshape(-1, *buffer.shape[2:]), mode="clip")
+            else:
+                buffer[seats] = rows.take(flat, axis=0).reshape(len(seats), -1, *buffer.shape[2:])

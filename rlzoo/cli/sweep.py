@@ -59,6 +59,11 @@ def add_parser(commands: Any) -> None:
         "for TensorBoard's HParams dashboard (tensorboard --logdir DIR); needs rlzoo[tensorboard]",
     )
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument(
+        "--no-batch-seeds",
+        action="store_true",
+        help="train every run on its own (default: a cell's seeds side by side in one process, for agents that can: kerasrl2-dqn)",
+    )
     sweep.set_defaults(run=run)
 
 
@@ -109,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             on_start=on_start,
             on_redo=on_redo,
+            batch_seeds=not args.no_batch_seeds,
         )
     finally:
         if bar is not None:

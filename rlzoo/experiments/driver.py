@@ -84,6 +84,7 @@ def sweep(
     progress: Progress | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_redo: Redo | None = None,
+    batch_seeds: bool = True,
 ) -> SweepSummary:
     """Train every (agent, env, seed) of a grid, in parallel, into one resumable results directory.
 
@@ -121,6 +122,9 @@ def sweep(
         Called once with ``(runs to do, runs already finished)`` before the first run starts.
     on_redo:
         Called for each finished run whose files changed since it was recorded (it is run again).
+    batch_seeds:
+        Train each cell's seeds side by side in one process where the agent can
+        (:mod:`rlzoo.experiments.batch`); ``False``: every run on its own.
 
     Returns
     -------
@@ -173,7 +177,7 @@ def sweep(
     check_presets(specs)
     if ray is not None:
         reachable(ray)  # before out is created: an address where nothing answers is refused within the timeout
-    executor: Executor = RayCluster(ray, shared_results) if ray else LocalPool(workers)
+    executor: Executor = RayCluster(ray, shared_results, batch_seeds=batch_seeds) if ray else LocalPool(workers, batch_seeds=batch_seeds)
     return run_grid(specs, results_dir, executor, progress=progress, on_start=on_start, on_redo=on_redo)
 
 

@@ -20,8 +20,9 @@ from typing import Any
 from rlzoo import checks
 from rlzoo.builder import make_agent
 from rlzoo.errors import MissingDependencyError, RLZooError
+from rlzoo.experiments.batch import group_runs, perform_group
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, perform
+from rlzoo.experiments.run import RunOutcome
 from rlzoo.quiet import quiet_frameworks
 from rlzoo.threads import one_thread_per_worker
 
@@ -96,12 +97,15 @@ class LocalPool:
     ----------
     workers:
         Worker processes; default: the CPU count.
+    batch_seeds:
+        Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, batch_seeds: bool = True) -> None:
         if workers is not None and (not checks.is_int(workers) or workers <= 0):
             raise RLZooError(f"workers must be a positive number of processes, got {checks.shown(workers)}")
         self.workers = workers or os.cpu_count() or 1
+        self.batch_seeds = batch_seeds
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalPool:
@@ -155,18 +159,20 @@ class LocalPool:
         """
         if not specs:
             return
-        pool = self._pool or self._start(min(self.workers, len(specs)))
-        futures: dict[Future[RunOutcome], RunSpec] = {}
+        tasks = group_runs(specs, self.batch_seeds)  # seeds side by side: one task per cell (rlzoo.experiments.batch)
+        pool = self._pool or self._start(min(self.workers, len(tasks)))
+        futures: dict[Future[list[RunOutcome]], list[RunSpec]] = {}
         try:
-            futures = {pool.submit(perform, spec, str(results_dir)): spec for spec in specs}
+            futures = {pool.submit(perform_group, task, str(results_dir)): task for task in tasks}
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     try:
-                        yield future.result()
+                        yield from future.result()
                     except Exception as exc:  # the worker process itself died (killed, out of memory)
-                        yield RunOutcome(futures[future].run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
+                        for spec in futures[future]:
+                            yield RunOutcome(spec.run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
         finally:
             if pool is self._pool:
                 for future in futures:  # a sweep stopped early leaves the held pool idle
@@ -253,6 +259,8 @@ class RayCluster:
     shared_results:
         The results directory is on a file system every worker sees: workers publish run
         folders there themselves. Otherwise each run's files come back to the driver.
+    batch_seeds:
+        Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
     max_retries:
         Times a run is retried when its worker or node dies (system failures only: a run
         that fails on its own comes back as failed, once).
@@ -261,7 +269,12 @@ class RayCluster:
     """
 
     def __init__(
-        self, address: str, shared_results: bool = False, max_retries: int = MAX_RETRIES, connect_timeout: float = CONNECT_TIMEOUT
+        self,
+        address: str,
+        shared_results: bool = False,
+        batch_seeds: bool = True,
+        max_retries: int = MAX_RETRIES,
+        connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
         self.address = check_address(address)
         if not checks.is_int(max_retries) or not 0 <= max_retries <= 100:
@@ -269,6 +282,7 @@ class RayCluster:
         if checks.number(above=0)(connect_timeout) is not None:
             raise ClusterError(f"connect_timeout must be a positive number of seconds, got {checks.shown(connect_timeout)}")
         self.shared_results = shared_results
+        self.batch_seeds = batch_seeds
         self.max_retries = int(max_retries)
         self.connect_timeout = float(connect_timeout)
 
@@ -287,18 +301,19 @@ class RayCluster:
         except (ConnectionError, TimeoutError, ValueError, RuntimeError) as exc:
             raise ClusterError(f"cannot join the Ray cluster at {self.address!r}: {' '.join(str(exc).split())[:300]}") from None
         try:
-            remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(perform)
+            remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(perform_group)
             target = str(results_dir.resolve()) if self.shared_results else None
-            refs = {remote.remote(spec, target): spec for spec in specs}
+            refs = {remote.remote(task, target): task for task in group_runs(specs, self.batch_seeds)}
             pending = list(refs)
             while pending:
                 finished, pending = ray.wait(pending, num_returns=1)
                 for ref in finished:
                     try:
-                        yield ray.get(ref)
+                        yield from ray.get(ref)
                     except ray.exceptions.RayError as exc:  # its worker or node died more often than it is retried
                         reason = " ".join(str(exc).split())[:300]
                         error = f"Ray task failed after {self.max_retries} retries: {type(exc).__name__}: {reason}"
-                        yield RunOutcome(refs[ref].run_id, "failed", error=error, finished=time.time())
+                        for spec in refs[ref]:
+                            yield RunOutcome(spec.run_id, "failed", error=error, finished=time.time())
         finally:
             ray.shutdown()

@@ -107,8 +107,6 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     quiet_frameworks()
     one_thread_per_worker()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
-    # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
-    staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     try:
         agent = make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         one_thread_per_worker()  # the backend may just have imported torch
@@ -118,33 +116,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
             agent, total_timesteps=spec.steps, seed=spec.seed, eval_every=spec.eval_every, callbacks=[last]
         )  # rlzoo.settings resolves the rest
         outcome.train_seconds = time.perf_counter() - clock
-        clock = time.perf_counter()
-        result = final_evaluation(agent)
-        last_result = result
-        if last.weights is not None and agent.history.kept_timestep not in (None, agent.num_timesteps):
-            kept = agent.get_weights()
-            agent.set_weights(last.weights)
-            last_result = final_evaluation(agent)  # the same seed: the same episodes as the kept weights'
-            agent.set_weights(kept)
-            agent.last_evaluation = result
-        outcome.eval_seconds = time.perf_counter() - clock
-        clock = time.perf_counter()
-        with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
-            save(agent, staging / "agent.zip")
-            write_episodes_csv(agent.history, staging / "episodes.csv")
-            if results_dir is None:
-                outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
-            else:
-                publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
-        outcome.save_seconds = time.perf_counter() - clock
-        outcome.status = "done"
-        outcome.num_timesteps = int(agent.num_timesteps)
-        outcome.final_mean, outcome.final_std = result.mean, result.std
-        outcome.final_returns = [float(r) for r in result.returns]
-        outcome.last_weights_mean, outcome.last_weights_std = last_result.mean, last_result.std
-        outcome.kept_timestep = agent.history.kept_timestep
-        outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
-        outcome.settings = agent.train_settings.to_dict() if agent.train_settings is not None else None
+        conclude(spec, agent, outcome, results_dir, last.weights)
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
     outcome.finished = time.time()
@@ -159,6 +131,56 @@ class LastWeights(Callback):
 
     def on_training_end(self, agent: Agent) -> None:
         self.weights = agent.get_weights() if agent.train_settings is not None and agent.train_settings.eval_every else None
+
+
+def conclude(spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | None, last_weights: Any = None) -> None:
+    """A trained run's end: the final greedy evaluation, its folder staged and published, ``outcome`` filled in.
+
+    Shared by a run trained alone (:func:`perform`) and one trained with its cell's other
+    seeds side by side (:mod:`rlzoo.experiments.batch`).
+
+    Parameters
+    ----------
+    spec, agent:
+        The run and its trained agent.
+    outcome:
+        Filled in (status ``"done"`` at the end); raises if a step fails.
+    results_dir:
+        As for :func:`perform`.
+    last_weights:
+        The weights training ended with, when periodic evaluation swapped in others
+        (:class:`LastWeights`): they are scored on the same episodes as the kept ones.
+        ``None``: unknown, or the same as the kept weights.
+    """
+    staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
+    clock = time.perf_counter()
+    result = final_evaluation(agent)
+    last_result = result
+    if last_weights is not None and agent.history.kept_timestep not in (None, agent.num_timesteps):
+        kept = agent.get_weights()
+        agent.set_weights(last_weights)
+        last_result = final_evaluation(agent)  # the same seed: the same episodes as the kept weights'
+        agent.set_weights(kept)
+        agent.last_evaluation = result
+    outcome.eval_seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
+    # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
+    with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
+        save(agent, staging / "agent.zip")
+        write_episodes_csv(agent.history, staging / "episodes.csv")
+        if results_dir is None:
+            outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
+        else:
+            publish(staging, pathlib.Path(results_dir) / RUNS_FOLDER / spec.run_id)
+    outcome.save_seconds = time.perf_counter() - clock
+    outcome.status = "done"
+    outcome.num_timesteps = int(agent.num_timesteps)
+    outcome.final_mean, outcome.final_std = result.mean, result.std
+    outcome.final_returns = [float(r) for r in result.returns]
+    outcome.last_weights_mean, outcome.last_weights_std = last_result.mean, last_result.std
+    outcome.kept_timestep = agent.history.kept_timestep
+    outcome.curve = [(int(t), float(m), float(s)) for t, m, s in agent.history.evaluations]
+    outcome.settings = agent.train_settings.to_dict() if agent.train_settings is not None else None
 
 
 def publish(staging: pathlib.Path, target: pathlib.Path) -> None:
