@@ -22,10 +22,10 @@ from rlzoo.training import resume
 
 @pytest.fixture(scope="module")
 def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    """A tiny sb3-dqn run with a replay buffer and best weights, checkpointed."""
+    """A tiny sb3-dqn run with a replay buffer and best weights (it updates from step 12, so weights may be kept), checkpointed."""
     folder = tmp_path_factory.mktemp("ckpt") / "base"
     rlzoo.train("sb3-dqn", "CartPole-v1", total_timesteps=200, eval_every=100, eval_episodes=1, checkpoint_every=100,
-                checkpoint_dir=folder, learning_starts=10, buffer_size=1000, seed=0)  # fmt: skip
+                checkpoint_dir=folder, learning_starts=10, buffer_size=1000, train_freq=4, gradient_steps=1, seed=0)  # fmt: skip
     return folder
 
 
