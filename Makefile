@@ -24,8 +24,10 @@ run: install
 	@echo "make run: training into runs/quickstart (replacing what an earlier make run wrote there)"
 	$(BIN)/rlzoo train --agent kerasrl2-dqn --env CartPole-v0 --out runs/quickstart
 
+# Two worker processes (pytest-xdist), a test file each at a time: the suite trains real agents and
+# is CPU-bound, so this halves its wall time on 2 cores.
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # ruff (lint and format check), mypy, and import-linter's layer contracts (pyproject.toml).
 lint: install

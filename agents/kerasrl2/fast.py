@@ -194,9 +194,9 @@ class StackedDQN:
             for i, part in enumerate(parts):
                 for j, array in enumerate(part):
                     values[i * layers + j][seat] = array.reshape(values[i * layers + j].shape[1:])
-        for variable, value in zip(self._variables, values, strict=True):
-            variable.load(value, self.session)
-        self.optimizer.iterations.load(steps.pop(), self.session)
+        # Keras's own assignment (Variable.load is deprecated and says so on every first use).
+        pairs = [*zip(self._variables, values, strict=True), (self.optimizer.iterations, steps.pop())]
+        tf_keras.backend.batch_set_value(pairs)
 
 
 def _unstack(stacked: list[np.ndarray], seat: int) -> list[np.ndarray]:
