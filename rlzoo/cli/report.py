@@ -36,11 +36,23 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="also write report.html: one self-contained file (no network), sortable tables, interactive figures",
     )
+    report.add_argument(
+        "--notes",
+        metavar="FILE",
+        help="YAML {agent: {env: text}}: footnotes for the zoo matrix's cells under 90%% of the threshold (best attempt, why)",
+    )
+    report.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="write the zoo matrix (envs x agents, IQM [95%% CI]) into this Markdown file, between its two rlzoo marker lines",
+    )
     report.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = make_report(args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs, html=args.html)
+    result = make_report(
+        args.results, args.out, reps=args.reps, agents=args.agents, envs=args.envs, html=args.html, notes=args.notes, readme=args.readme
+    )
     print(result.table)
     if result.left_out:
         print(f"note: {len(result.left_out)} finished run(s) left out (no usable score), listed in {result.markdown}: {result.left_out[0]}")

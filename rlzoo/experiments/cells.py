@@ -40,11 +40,14 @@ class Cell:
     seeds: the runs' seeds, ascending.
     finals: each run's final greedy score (the mean return over the final evaluation).
     curves: each run's periodic greedy evaluations, ``(timestep, mean, std)``; empty where it had none.
+    lasts: each run's final greedy score of the weights training ended with (the same
+        episodes as ``finals``); NaN where the index has none (runs from before it was recorded).
     """
 
     seeds: list[int] = dataclasses.field(default_factory=list)
     finals: list[float] = dataclasses.field(default_factory=list)
     curves: list[list[tuple[int, float, float]]] = dataclasses.field(default_factory=list)
+    lasts: list[float] = dataclasses.field(default_factory=list)
 
 
 #: ``{(label, env): Cell}``.
@@ -198,7 +201,18 @@ def group(done: list[dict[str, Any]]) -> Cells:
         cell.seeds.append(row["seed"])
         cell.finals.append(float(row["final_mean"]))
         cell.curves.append([tuple(point) for point in row["curve"] or []])
+        last = row.get("last_weights_mean")
+        cell.lasts.append(float(last) if isinstance(last, (int, float)) and _is_number(last) else math.nan)
     return cells
+
+
+def last_weights_cells(cells: Cells) -> Cells:
+    """The cells whose every run recorded its last weights' score, with those scores as ``finals``."""
+    return {
+        key: Cell(seeds=list(cell.seeds), finals=list(cell.lasts))
+        for key, cell in cells.items()
+        if cell.lasts and all(math.isfinite(value) for value in cell.lasts)
+    }
 
 
 def equal_runs(finals: Sequence[Sequence[float]]) -> int:

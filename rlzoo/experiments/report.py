@@ -18,7 +18,7 @@ import numpy as np
 
 from rlzoo import checks, display
 from rlzoo.errors import ArgumentError, RLZooError
-from rlzoo.experiments import cells, csv_files, figures, stats, tables
+from rlzoo.experiments import cells, csv_files, figures, matrix, stats, tables
 from rlzoo.experiments import html as report_html
 from rlzoo.experiments.bounds import random_score, solved_score
 from rlzoo.experiments.store import INDEX_FILE, Store
@@ -72,6 +72,8 @@ def report(
     agents: Sequence[str] | None = None,
     envs: Sequence[str] | None = None,
     html: bool = False,
+    notes: str | os.PathLike[str] | None = None,
+    readme: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Write the statistics of a sweep's finished runs: ``report.md``, PNGs and CSVs (and ``report.html``).
 
@@ -102,6 +104,13 @@ def report(
     html:
         Also write ``report.html``: the same report in one self-contained file, with sortable
         tables and interactive figures (:mod:`rlzoo.experiments.html`; the report extra).
+    notes:
+        A YAML file of footnotes for the zoo matrix's marked cells, ``{agent label: {env:
+        text}}``: a cell under 90% of its env's threshold says its best attempt and why
+        (:mod:`rlzoo.experiments.matrix`).
+    readme:
+        A Markdown file with the matrix's two marker lines: the zoo matrix is written
+        between them.
 
     Returns
     -------
@@ -110,6 +119,7 @@ def report(
     reps = stats.check_reps(reps)
     if not isinstance(results_dir, (str, os.PathLike)) or not os.fspath(results_dir):
         raise ArgumentError(f"results_dir must be the path of a directory written by rlzoo sweep, got {checks.shown(results_dir)}")
+    footnotes = matrix.load_notes(notes) if notes is not None else {}
     results = pathlib.Path(results_dir)
     if not (results / INDEX_FILE).exists():
         raise RLZooError(f"{str(results)!r} has no {INDEX_FILE}: give a directory written by `rlzoo sweep --out DIR`")
@@ -135,9 +145,12 @@ def report(
     env_ids = sorted({env for _, env in grouped})
     bounds = {env: (random_score(env), solved_score(env)) for env in env_ids}
     per_cell = cells.per_cell_estimates(grouped, labels, reps)
+    per_cell_last = cells.per_cell_estimates(cells.last_weights_cells(grouped), labels, reps)
 
-    table = tables.cell_table(grouped, per_cell, bounds)
-    lines = [*tables.header(results, rows, done, reps), *tables.left_out_section(left_out), *tables.cell_section(table, grouped)]
+    table = tables.cell_table(grouped, per_cell, bounds, per_cell_last)
+    zoo = matrix.matrix_table(grouped, per_cell, per_cell_last, bounds, footnotes)
+    lines = [*tables.header(results, rows, done, reps), *tables.left_out_section(left_out)]
+    lines += ["## The zoo matrix", "", *zoo, "", *tables.cell_section(table, grouped)]
     lines += [*tables.settings_section(done), *tables.bounds_section(bounds)]
     files = [
         _write_text(target / "scores.csv", csv_files.scores_csv(grouped, per_cell, bounds)),
@@ -178,9 +191,12 @@ def report(
         drawn = dataclasses.replace(drawn, curves=curves)
 
     markdown = _write_text(target / "report.md", "\n".join(lines) + "\n")
+    if readme is not None:
+        source = f"Written by `rlzoo report` from {len(done)} finished runs in `{results}` ({target / 'report.md'} has the rest)."
+        files.append(matrix.write_readme(readme, zoo, source))
     page = report_html.write(target / "report.html", lines, drawn) if html else None
-    notes = tuple(f"{row.get('run_id')}: {reason}" for row, reason in left_out)
-    return Report(markdown, table, (markdown, *files, *([page] if page else [])), page, notes)
+    left_out_notes = tuple(f"{row.get('run_id')}: {reason}" for row, reason in left_out)
+    return Report(markdown, table, (markdown, *files, *([page] if page else [])), page, left_out_notes)
 
 
 def _write_text(path: pathlib.Path, text: str) -> pathlib.Path:

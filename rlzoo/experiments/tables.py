@@ -123,7 +123,12 @@ def _cpu_model() -> str:
     return ""
 
 
-def cell_table(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bounds: Bounds) -> str:
+def cell_table(
+    cells: Cells,
+    per_cell: dict[tuple[str, str], stats.Estimate],
+    bounds: Bounds,
+    last: dict[tuple[str, str], stats.Estimate] | None = None,
+) -> str:
     """The per-(agent, env) table, one row per cell, by env then label.
 
     Parameters
@@ -131,9 +136,12 @@ def cell_table(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
     cells:
         The cells.
     per_cell:
-        Their estimates (:func:`rlzoo.experiments.cells.per_cell_estimates`).
+        Their estimates (:func:`rlzoo.experiments.cells.per_cell_estimates`): the kept weights' scores.
     bounds:
         The normalisation bounds of every env.
+    last:
+        The estimates of the last weights' scores, where every run of the cell recorded them
+        ("-" elsewhere).
 
     Returns
     -------
@@ -141,16 +149,18 @@ def cell_table(cells: Cells, per_cell: dict[tuple[str, str], stats.Estimate], bo
         A Markdown table (what ``rlzoo report`` prints).
     """
     lines = [
-        "| env | agent | seeds | IQM [95% CI] | mean [95% CI] | median [95% CI] | normalised IQM |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| env | agent | seeds | IQM [95% CI] | mean [95% CI] | median [95% CI] | normalised IQM | last weights: IQM [95% CI] |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    last = last or {}
     for label, env in sorted(cells, key=lambda key: (key[1], key[0])):
         estimate = per_cell[label, env]
         low, high = bounds[env]
         norm = f"{(estimate.point[0] - low) / (high - low):.2f}" if high is not None else "-"
         seeds = len(cells[label, env].finals)
         iqm, mean, median = (_interval(estimate, row, ".1f", seeds) for row in range(3))
-        lines.append(f"| {env} | {label} | {seeds} | {iqm} | {mean} | {median} | {norm} |")
+        last_iqm = _interval(last[label, env], 0, ".1f", seeds) if (label, env) in last else "-"
+        lines.append(f"| {env} | {label} | {seeds} | {iqm} | {mean} | {median} | {norm} | {last_iqm} |")
     return "\n".join(lines)
 
 
@@ -158,7 +168,9 @@ def cell_section(table: str, cells: Cells | None = None) -> list[str]:
     """The section around :func:`cell_table`'s table (with a note when a cell has a single seed)."""
     note = (
         "IQM, mean and median of the final scores across seeds (the median is the middle seed's score), each with its 95% CI; "
-        "normalised IQM: 0 = uniform random policy, 1 = `reward_threshold`."
+        "normalised IQM: 0 = uniform random policy, 1 = `reward_threshold`. The scores are those of the weights each run "
+        "kept (its best periodic evaluation, never one before the first update); 'last weights' scores the weights "
+        "training ended with on the same final episodes."
     )
     lines = ["## Final greedy score per (agent, env)", "", note, ""]
     single = sorted(key for key, cell in (cells or {}).items() if len(cell.finals) < MIN_SEEDS_FOR_CI)
