@@ -293,7 +293,12 @@ def test_every_run_of_the_benchmark_grid_has_a_preset_with_its_steps() -> None:
 
     grid = load_grid(pathlib.Path(__file__).parent.parent / "benchmarks" / "grid.yml")
 
-    assert len(grid) == 220
+    discrete = ["CartPole-v0", "CartPole-v1", *(f"rlzoo/{name}CartPole-v0" for name in ("Noisy", "HiddenVelocity", "RandomPhysics", "SwingUp", "Windy")), "rlzoo/SpringCarts-v0"]
+    matrix = {(agent, env) for agent in ("kerasrl2-dqn", "sb3-dqn", "sb3-ppo", "sb3-a2c") for env in discrete}
+    matrix |= {(agent, "rlzoo/ContinuousCartPole-v0") for agent in ("sb3-ppo", "sb3-a2c", "sb3-sac")}
+    cells = {(spec.name, spec.env) for spec in grid}
+    assert cells - {cell for cell in cells if cell[0] == "kerasrl2-dqn (recipe)"} == matrix  # every agent on every env it can play
+    assert len(grid) == 10 * len(cells) == 420
     for spec in grid:  # a run without steps would fail after make bench had spent an hour
         assert find_preset(get_agent(spec.agent), spec.env, spec.preset).train.get("total_timesteps"), spec
 
