@@ -219,6 +219,12 @@ class KerasRL2DQN(Agent):
         errors = learn_lockstep(seeds, seat_side_by_side(seeds), timestep, callbacks, rngs)
         return dict(errors)
 
+    @classmethod
+    def discard_all(cls) -> None:
+        """Drop TensorFlow's default graph, with every kerasrl2 agent built in it, and the payload models built there."""
+        state.forget_payload_models()
+        tf_keras.backend.clear_session()
+
     def has_updated(self) -> bool:
         """keras-rl2's backward() first trains at the first step past nb_steps_warmup that is a multiple of train_interval."""
         first = (self.config.nb_steps_warmup // self.config.train_interval + 1) * self.config.train_interval

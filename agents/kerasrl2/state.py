@@ -39,6 +39,11 @@ def _payload_models(agent: KerasRL2DQN) -> tuple[Any, Any]:
     return _PAYLOAD_MODELS[key]
 
 
+def forget_payload_models() -> None:
+    """Forget the shared payload models (their graph is about to be dropped: see ``KerasRL2DQN.discard_all``)."""
+    _PAYLOAD_MODELS.clear()
+
+
 def write_payload(agent: KerasRL2DQN, directory: pathlib.Path) -> None:
     """Both networks' weights as Keras HDF5 files (``model.h5``, ``target_model.h5``)."""
     model, target_model = _payload_models(agent)

@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Sequence
 
+from rlzoo.agent import Agent
 from rlzoo.experiments.grid import RunSpec
 from rlzoo.experiments.run import RunOutcome, conclude, perform
 from rlzoo.quiet import quiet_frameworks
@@ -108,4 +109,8 @@ def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[Run
         except Exception:  # a crashing run is recorded as failed; the others go on
             outcome.error = traceback.format_exc(limit=-8)
         outcome.finished = time.time()
+    for agent in trained:
+        if isinstance(agent, Agent):
+            type(agent).discard_all()  # the worker goes on to other cells: nothing of this one stays
+            break
     return outcomes

@@ -107,6 +107,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
     quiet_frameworks()
     one_thread_per_worker()
     outcome = RunOutcome(spec.run_id, "failed", started=time.time())
+    agent = None
     try:
         agent = make_agent(spec.agent, spec.env, seed=spec.seed, preset=spec.preset, **spec.hyperparams)
         one_thread_per_worker()  # the backend may just have imported torch
@@ -119,6 +120,9 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         conclude(spec, agent, outcome, results_dir, last.weights)
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
+    finally:
+        if agent is not None:
+            type(agent).discard_all()  # the worker goes on to other runs: nothing of this one stays
     outcome.finished = time.time()
     return outcome
 

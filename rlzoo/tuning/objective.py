@@ -199,21 +199,24 @@ def run_trial(trial: optuna.Trial, settings: TrialSettings) -> float:
     try:
         for seed in settings.seeds:
             agent = make_agent(settings.agent, settings.env, seed=seed, preset=settings.preset, **hyperparams)
-            check_rollout(trial, agent, resolved.total_timesteps)
-            train_resolved(agent, dataclasses.replace(resolved, seed=seed), callbacks=[reporter])
-            reporter.report(agent)  # the final periodic evaluation comes in on_training_end, after this hook's turn
-            reporter.offset += agent.num_timesteps
-            result = final_evaluation(agent)
-            finals.append(
-                {
-                    "seed": seed,
-                    "num_timesteps": agent.num_timesteps,
-                    "mean": result.mean,
-                    "std": result.std,
-                    "returns": list(result.returns),
-                }
-            )
-            trial.set_user_attr("final_evaluations", finals)
+            try:
+                check_rollout(trial, agent, resolved.total_timesteps)
+                train_resolved(agent, dataclasses.replace(resolved, seed=seed), callbacks=[reporter])
+                reporter.report(agent)  # the final periodic evaluation comes in on_training_end, after this hook's turn
+                reporter.offset += agent.num_timesteps
+                result = final_evaluation(agent)
+                finals.append(
+                    {
+                        "seed": seed,
+                        "num_timesteps": agent.num_timesteps,
+                        "mean": result.mean,
+                        "std": result.std,
+                        "returns": list(result.returns),
+                    }
+                )
+                trial.set_user_attr("final_evaluations", finals)
+            finally:
+                type(agent).discard_all()  # the worker goes on to other seeds and trials: nothing of this one stays
     except (optuna.TrialPruned, RLZooError):
         raise
     except Exception as exc:
