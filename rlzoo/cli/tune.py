@@ -91,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
             scored = f"failed on seeds {list(entry.failed)}" if entry.failed else f"IQM {entry.iqm:.1f} [{entry.low:.1f}, {entry.high:.1f}]"
             print(f"  {entry.candidate.label}: {scored}{search}")
         if confirmation.in_force_won:
-            print("the preset in force won the confirmation: no new preset written")
+            print(
+                "the preset in force won the confirmation: no new preset written (its hyperparameters, trained with the "
+                f"study's settings as every candidate was: {confirmation.winner.preset})"
+            )
     if result.preset is not None:
         print(f"wrote {result.preset}; train with it: rlzoo train --agent {args.agent} --env {args.env} --preset {result.preset}")
     print(f"wrote {result.summary}" + "".join(f", {path}" for path in result.plots))
