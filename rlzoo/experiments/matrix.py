@@ -10,7 +10,6 @@ table between two marker lines of the README, so no number in it is copied by ha
 
 from __future__ import annotations
 
-import math
 import os
 import pathlib
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from rlzoo import yamlfile
 from rlzoo.errors import RLZooError
 from rlzoo.experiments import stats
 from rlzoo.experiments.cells import Bounds, Cells
+from rlzoo.experiments.tables import interval
 from rlzoo.files import atomic_write
 
 #: A cell under this fraction of its env's ``reward_threshold`` is marked.
@@ -111,7 +111,7 @@ def matrix_table(
             if (label, env) not in cells:
                 row.append("-")
                 continue
-            text = _interval(kept[label, env], len(cells[label, env].finals))
+            text = interval(kept[label, env], 0, ".1f", len(cells[label, env].finals))
             if (label, env) in last:
                 text += f"; last {float(np.ravel(last[label, env].point)[0]):.1f}"
             if below_solved(float(np.ravel(kept[label, env].point)[0]), bounds[env]):
@@ -171,13 +171,6 @@ def _footnote(number: int, label: str, env: str, notes: Notes) -> str:
     if note is None:
         note = "no note given: the preset's own values, no attempt beyond them recorded."
     return f"**[{number}]** {label} on {env}: {note}" + "  "
-
-
-def _interval(estimate: stats.Estimate, seeds: int) -> str:
-    point, low, high = (float(np.ravel(a)[0]) for a in (estimate.point, estimate.low, estimate.high))
-    if math.isnan(low) or math.isnan(high):
-        return f"{point:.1f} [n/a, {seeds} seed{'' if seeds == 1 else 's'}]"
-    return f"{point:.1f} [{low:.1f}, {high:.1f}]"
 
 
 def _env_order(env: str) -> tuple[int, str]:

@@ -158,8 +158,8 @@ def cell_table(
         low, high = bounds[env]
         norm = f"{(estimate.point[0] - low) / (high - low):.2f}" if high is not None else "-"
         seeds = len(cells[label, env].finals)
-        iqm, mean, median = (_interval(estimate, row, ".1f", seeds) for row in range(3))
-        last_iqm = _interval(last[label, env], 0, ".1f", seeds) if (label, env) in last else "-"
+        iqm, mean, median = (interval(estimate, row, ".1f", seeds) for row in range(3))
+        last_iqm = interval(last[label, env], 0, ".1f", seeds) if (label, env) in last else "-"
         lines.append(f"| {env} | {label} | {seeds} | {iqm} | {mean} | {median} | {norm} | {last_iqm} |")
     return "\n".join(lines)
 
@@ -265,7 +265,7 @@ def aggregate_section(estimates: dict[str, stats.Estimate], envs: list[str], run
         "|---|---:|---:|---:|",
     ]
     for label, estimate in estimates.items():
-        lines.append(f"| {label} | {' | '.join(_interval(estimate, i, '.2f') for i in range(3))} |")
+        lines.append(f"| {label} | {' | '.join(interval(estimate, i, '.2f') for i in range(3))} |")
     return [
         *lines,
         "",
@@ -318,7 +318,7 @@ def curves_section() -> list[str]:
     ]
 
 
-def _interval(estimate: stats.Estimate, row: int, spec: str, seeds: int | None = None) -> str:
+def interval(estimate: stats.Estimate, row: int, spec: str, seeds: int | None = None) -> str:
     """``"point [low, high]"`` of one statistic, each formatted with ``spec``; ``"point [n/a, 1 seed]"`` without an interval."""
     point, low, high = (float(np.ravel(a)[row]) for a in (estimate.point, estimate.low, estimate.high))
     if np.isnan(low) or np.isnan(high):
