@@ -37,6 +37,7 @@ from rlzoo.callbacks import EpisodeRecorder, EvalEvery, ProgressBar
 from rlzoo.checkpoint import EvalState, RunSettings, latest_checkpoint, read_checkpoint, write_checkpoint
 from rlzoo.checks import check_seed, shown
 from rlzoo.errors import ArgumentError, RLZooError
+from rlzoo.multiagent import as_single_agent_env  # an id, so a multi-agent env keeps its id and its preset
 from rlzoo.registry import make_env
 from rlzoo.settings import periodic_eval_seed, resolve_settings
 from rlzoo.threads import set_threads
@@ -235,7 +236,7 @@ def train_seed_outcomes(
     if not isinstance(env, str):
         raise ArgumentError(f"train_seeds needs a registered env id (each seed gets its own instance), got {shown(env)}")
     env_kwargs = dict(env_kwargs or {})
-    first = make_agent(agent, make_env(env, **env_kwargs), seed=int(seeds[0]), **hyperparams)
+    first = make_agent(agent, as_single_agent_env(env, **env_kwargs), seed=int(seeds[0]), **hyperparams)
     first_rng = np.random.get_state()  # where a solo run of the first seed starts drawing
     if not batch or not batches_seeds(type(first)) or not _batchable(first):
         return [
@@ -262,7 +263,7 @@ def train_seed_outcomes(
             saved = read_checkpoint(folder)  # sets NumPy's global generator to the seed's
             runs.append(_Seed(int(seed), saved.agent, saved.settings, saved.eval_state, folder))
             continue
-        built = first if seed == seeds[0] else make_agent(agent, make_env(env, **env_kwargs), seed=int(seed), **hyperparams)
+        built = first if seed == seeds[0] else make_agent(agent, as_single_agent_env(env, **env_kwargs), seed=int(seed), **hyperparams)
         if seed == seeds[0]:
             np.random.set_state(first_rng)
         resolved = resolve_settings(  # the one order every run resolves its settings in (rlzoo.settings)
@@ -335,7 +336,7 @@ def _solo(
     try:
         if folder is not None and latest_checkpoint(folder) is not None:
             return resume(folder, callbacks=callbacks, progress_bar=progress_bar, threads=None)
-        built = make_agent(agent, make_env(env, **env_kwargs), seed=seed, **hyperparams)
+        built = make_agent(agent, as_single_agent_env(env, **env_kwargs), seed=seed, **hyperparams)
         return train(
             built,
             None,

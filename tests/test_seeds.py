@@ -77,3 +77,16 @@ def test_unbatched_seeds_are_solo_runs(solo_runs) -> None:
 def test_seeds_must_be_distinct() -> None:
     with pytest.raises(ArgumentError, match=r"seeds must be distinct.*\[1, 1\]"):
         train_seeds("kerasrl2-dqn", ENV, [1, 1], total_timesteps=10)
+
+
+@pytest.mark.parametrize("batch", [True, False], ids=["batched", "solo"])
+def test_a_multi_agent_envs_seeds_take_its_preset(tmp_path, batch) -> None:
+    # A PettingZoo env made from its id keeps the id, so its preset is found (a preset file
+    # naming it is what rlzoo tune's confirmation passes; the agent's own preset is the default).
+    preset = tmp_path / "preset.yml"
+    preset.write_text("rlzoo/SpringCarts-v0:\n  train: {total_timesteps: 64}\n  hyperparams: {nb_steps_warmup: 37}\n")
+    agents = train_seeds("kerasrl2-dqn", "rlzoo/SpringCarts-v0", [0, 1], preset=preset, batch=batch, eval_every=0)
+    assert [agent.hyperparams["nb_steps_warmup"] for agent in agents] == [37, 37]
+    assert [agent.num_timesteps for agent in agents] == [64, 64]
+    (a2c,) = train_seeds("sb3-a2c", "rlzoo/SpringCarts-v0", [0], total_timesteps=16, eval_every=0)
+    assert a2c.hyperparams["n_envs"] == 8  # the agent's own SpringCarts preset, not the backend's default
