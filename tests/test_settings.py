@@ -71,7 +71,7 @@ def test_a_preset_files_train_section_overrides_the_agents_own(tmp_path: pathlib
     preset = tmp_path / "p.yml"
     preset.write_text(yaml.safe_dump({"CartPole-v1": {"train": {"eval_episodes": 3}, "hyperparams": {}}}))
     agent = rlzoo.make_agent("kerasrl2-dqn", "CartPole-v1", seed=0, preset=preset)
-    assert agent.train_defaults == {"total_timesteps": 50000, "eval_episodes": 3}  # the budget from the agent's own preset
+    assert agent.train_defaults == {"total_timesteps": 100000, "eval_every": 5000, "eval_episodes": 3}  # the rest from the agent's own preset
 
 
 def test_every_backend_evaluates_periodically_by_default_and_saves_its_settings(tmp_path: pathlib.Path) -> None:
