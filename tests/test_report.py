@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+from report_cases import record_runs
 
-from rlzoo.experiments import make_grid, report
+from rlzoo.experiments import report
 from rlzoo.experiments.bounds import random_score, solved_score
-from rlzoo.experiments.run import RunOutcome
 from rlzoo.experiments.stats import (
     improvement_probabilities,
     interquartile_mean,
@@ -21,8 +21,6 @@ from rlzoo.experiments.stats import (
     probability_of_improvement,
     score_distribution,
 )
-from rlzoo.experiments.store import Store
-from rlzoo.settings import TrainSettings
 
 # Known final scores: seeds 0..7 of each (agent, env) score base + 10 * seed.
 BASE = {("sb3-dqn", "CartPole-v1"): 100.0, ("sb3-ppo", "CartPole-v1"): 300.0, ("sb3-dqn", "CartPole-v0"): 50.0, ("sb3-ppo", "CartPole-v0"): 150.0}
@@ -33,18 +31,11 @@ REPS = 200
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """A results directory with known scores and learning curves (no training)."""
-    out = tmp_path_factory.mktemp("results")
-    specs = make_grid(["sb3-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], SEEDS)
-    with Store(out) as store:
-        store.add(specs)
-        for spec in specs:
-            final = BASE[spec.agent, spec.env] + 10.0 * spec.seed
-            curve = [(t, final * t / 1000, 1.0) for t in (250, 500, 750, 1000)]
-            settings = TrainSettings(1000, 250, 10, 0, spec.seed, 1).to_dict()
-            store.record(RunOutcome(spec.run_id, "done", started=0.0, finished=2.0, train_seconds=1.0, eval_seconds=0.5,
-                                    num_timesteps=1000, final_mean=final, final_std=0.0, final_returns=[final] * 100, curve=curve,
-                                    settings=settings))
-    return out
+    return record_runs(
+        tmp_path_factory.mktemp("results"), ["sb3-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], SEEDS,
+        lambda agent, env, seed: BASE[agent, env] + 10.0 * seed,
+        lambda final, seed: [(t, final * t / 1000, 1.0) for t in (250, 500, 750, 1000)], eval_every=250,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from report_cases import record_runs
 
 from rlzoo.errors import RLZooError
-from rlzoo.experiments import make_grid, report
+from rlzoo.experiments import report
 from rlzoo.experiments.matrix import BEGIN_MARKER, END_MARKER
-from rlzoo.experiments.run import RunOutcome
 from rlzoo.experiments.stats import interquartile_mean
-from rlzoo.experiments.store import Store
-from rlzoo.settings import TrainSettings
 
 SEEDS = 8
 REPS = 200
@@ -37,19 +35,11 @@ def _iqm(scores: list[float]) -> float:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """Two agents on two envs with known kept and last weights' scores (no training)."""
-    out = tmp_path_factory.mktemp("matrix")
-    specs = make_grid(["sb3-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], SEEDS)
-    with Store(out) as store:
-        store.add(specs)
-        for spec in specs:
-            final = _final(spec.agent, spec.env, spec.seed)
-            last = final - LAST_DROP[spec.agent, spec.env]
-            settings = TrainSettings(1000, 250, 10, 0, spec.seed, 1).to_dict()
-            store.record(RunOutcome(spec.run_id, "done", started=0.0, finished=2.0, train_seconds=1.0, eval_seconds=0.5,
-                                    num_timesteps=1000, final_mean=final, final_std=0.0, final_returns=[final] * 100,
-                                    curve=[(500, final / 2, 1.0), (1000, final, 1.0)], settings=settings,
-                                    last_weights_mean=last, last_weights_std=0.0, kept_timestep=500))  # fmt: skip
-    return out
+    return record_runs(
+        tmp_path_factory.mktemp("matrix"), ["sb3-dqn", "sb3-ppo"], ["CartPole-v0", "CartPole-v1"], SEEDS, _final,
+        lambda final, seed: [(500, final / 2, 1.0), (1000, final, 1.0)],
+        last=lambda agent, env, seed: _final(agent, env, seed) - LAST_DROP[agent, env], eval_every=250,
+    )  # fmt: skip
 
 
 @pytest.fixture()
