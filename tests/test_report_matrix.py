@@ -83,6 +83,24 @@ def test_a_cell_under_90_percent_of_the_threshold_is_marked_with_its_note(result
     assert "**[1]** sb3-dqn on CartPole-v1: best attempt 310 with 2x the steps; limited by late collapse" in markdown
 
 
+def test_on_an_env_without_a_threshold_a_cell_under_90_percent_of_its_rows_best_is_marked(tmp_path: pathlib.Path) -> None:
+    # SpringCarts has no reward_threshold: sb3-dqn at 80 against sb3-ppo's 100 is under 90% of the row's best.
+    scores = {"sb3-dqn": 80.0, "sb3-ppo": 100.0}
+    results = record_runs(
+        tmp_path / "results", ["sb3-dqn", "sb3-ppo"], ["rlzoo/SpringCarts-v0"], 4, lambda agent, env, seed: scores[agent],
+        lambda final, seed: [(1000, final, 1.0)],
+    )  # fmt: skip
+    notes = tmp_path / "notes.yml"
+    notes.write_text("sb3-dqn:\n  rlzoo/SpringCarts-v0: best attempt 80; limited by a shared Q-network\n")
+
+    markdown = report(results, tmp_path / "out", reps=REPS, notes=notes).markdown.read_text()
+
+    dqn, ppo = _matrix_rows(markdown)["rlzoo/SpringCarts-v0"]
+    assert dqn.startswith("80.0 [") and dqn.endswith("**[1]**")
+    assert ppo.startswith("100.0 [") and "**[" not in ppo
+    assert "**[1]** sb3-dqn on rlzoo/SpringCarts-v0: best attempt 80; limited by a shared Q-network" in markdown
+
+
 def test_a_marked_cell_without_a_note_says_none_was_given(results: pathlib.Path, tmp_path: pathlib.Path) -> None:
     markdown = report(results, tmp_path, reps=REPS).markdown.read_text()
     assert "**[1]** sb3-dqn on CartPole-v1: no note given" in markdown

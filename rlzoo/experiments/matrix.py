@@ -2,10 +2,11 @@
 
 Each cell is the IQM [95% CI] of the final greedy scores of the weights the runs kept (the
 best periodic evaluation's), with the last weights' IQM beside it. A cell whose IQM is
-below :data:`SOLVED_FRACTION` of the env's ``reward_threshold`` is marked and gets a
-footnote: the text a notes file gives for it (its best attempt and why it falls short), or
-a line saying none was given. ``rlzoo report --notes FILE --readme README.md`` writes the
-table between two marker lines of the README, so no number in it is copied by hand.
+below :data:`SOLVED_FRACTION` of the env's ``reward_threshold`` (of the best IQM in its row,
+for an env without a threshold) is marked and gets a footnote: the text a notes file gives
+for it (its best attempt and why it falls short), or a line saying none was given.
+``rlzoo report --notes FILE --readme README.md`` writes the table between two marker lines
+of the README, so no number in it is copied by hand.
 """
 
 from __future__ import annotations
@@ -69,6 +70,28 @@ def below_solved(iqm: float, bounds: tuple[float, float | None]) -> bool:
     return solved is not None and iqm < SOLVED_FRACTION * solved
 
 
+def below_best(iqm: float, row: list[float]) -> bool:
+    """Whether a cell's IQM is under :data:`SOLVED_FRACTION` of the best IQM in its row.
+
+    How a cell of an env without a ``reward_threshold`` (SpringCarts) is judged: against the
+    best agent on that env, as issue 16 judges kerasrl2-dqn there against sb3-ppo.
+
+    Parameters
+    ----------
+    iqm:
+        The cell's IQM.
+    row:
+        The IQMs of every cell of its env.
+
+    Returns
+    -------
+    bool
+        ``False`` for a row of one cell, or where the best IQM is not positive.
+    """
+    best = max(row)
+    return len(row) > 1 and best > 0 and iqm < SOLVED_FRACTION * best
+
+
 def matrix_table(
     cells: Cells,
     kept: Mapping[tuple[str, str], stats.Estimate],
@@ -106,6 +129,7 @@ def matrix_table(
     footnotes: list[str] = []
     for env in envs:
         solved = bounds[env][1]
+        row_iqms = [_iqm(kept[label, env]) for label in labels if (label, env) in cells]
         row = [f"{env} ({solved:g})" if solved is not None else f"{env} (none)"]
         for label in labels:
             if (label, env) not in cells:
@@ -113,8 +137,9 @@ def matrix_table(
                 continue
             text = interval(kept[label, env], 0, ".1f", len(cells[label, env].finals))
             if (label, env) in last:
-                text += f"; last {float(np.ravel(last[label, env].point)[0]):.1f}"
-            if below_solved(float(np.ravel(kept[label, env].point)[0]), bounds[env]):
+                text += f"; last {_iqm(last[label, env]):.1f}"
+            iqm = _iqm(kept[label, env])
+            if below_solved(iqm, bounds[env]) if solved is not None else below_best(iqm, row_iqms):
                 footnotes.append(_footnote(len(footnotes) + 1, label, env, notes))
                 text = f"{text} **[{len(footnotes)}]**"
             row.append(text)
@@ -122,7 +147,8 @@ def matrix_table(
     what = (
         f"IQM [95% CI] over seeds of the final greedy score (100 episodes) of the weights each run kept "
         f"(its best periodic evaluation, never before the first update); 'last': the IQM of the weights training "
-        f"ended with, on the same episodes. **[n]**: under {SOLVED_FRACTION:.0%} of the env's threshold, see the note."
+        f"ended with, on the same episodes. **[n]**: under {SOLVED_FRACTION:.0%} of the env's threshold (of the best IQM "
+        f"in its row, for an env without one), see the note."
     )
     return [what, "", *lines, "", *footnotes]
 
@@ -164,6 +190,10 @@ def write_readme(readme: str | os.PathLike[str], lines: list[str], source: str) 
     with atomic_write(path) as handle:
         handle.write((head + body + tail).encode("utf-8"))
     return path
+
+
+def _iqm(estimate: stats.Estimate) -> float:
+    return float(np.ravel(estimate.point)[0])
 
 
 def _footnote(number: int, label: str, env: str, notes: Notes) -> str:
