@@ -41,16 +41,19 @@ lint: install
 # trains each cell's seeds side by side. Then one report of the matrix, which rlzoo report writes
 # into README.md itself (cells under 90% of the threshold get benchmarks/notes.yml's note), and
 # one of the tuned kerasrl2-dqn presets against the recipe.
-# Resumable: rerun it after an interruption. BENCH_ARGS passes flags through (--steps, --workers...).
+# Resumable: rerun it after an interruption, on this machine or another. The sweep keeps scores, not
+# agents (--no-agents: each run folder holds its episodes.csv only), in benchmarks/sweep, which is
+# committed: the whole bench is about 3 hours on 2 cores, so it may finish on a later checkout.
+# BENCH_ARGS passes flags through (--steps, --workers...).
 # A quick trial: make bench BENCH_ARGS="--seeds 1 --steps 500" BENCH_OUT=runs/bench-trial BENCH_REPORT=runs/bench-trial/report BENCH_README=runs/bench-trial/README.md
-BENCH_OUT ?= runs/bench
+BENCH_OUT ?= benchmarks/sweep
 BENCH_REPORT ?= benchmarks/results
 BENCH_README ?= README.md
 ZOO := kerasrl2-dqn sb3-dqn sb3-ppo sb3-a2c sb3-sac
 TUNED := CartPole-v1 rlzoo/NoisyCartPole-v0 rlzoo/HiddenVelocityCartPole-v0 rlzoo/RandomPhysicsCartPole-v0 \
 	rlzoo/SwingUpCartPole-v0 rlzoo/WindyCartPole-v0 rlzoo/SpringCarts-v0
 bench: install
-	$(BIN)/rlzoo sweep benchmarks/grid.yml --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(BIN)/rlzoo sweep benchmarks/grid.yml --no-agents --out $(BENCH_OUT) $(BENCH_ARGS)
 	$(BIN)/rlzoo report $(BENCH_OUT) --html --out $(BENCH_REPORT)/zoo --agents $(ZOO) \
 		--notes benchmarks/notes.yml --readme $(BENCH_README)
 	$(BIN)/rlzoo report $(BENCH_OUT) --html --out $(BENCH_REPORT)/tuning --agents "kerasrl2-dqn (recipe)" kerasrl2-dqn --envs $(TUNED)

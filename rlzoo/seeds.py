@@ -66,12 +66,22 @@ def seed_folder(checkpoint_dir: str | os.PathLike[str], seed: int) -> pathlib.Pa
 class _Seed:
     """One seed's run: its agent, settings, hooks and NumPy generator."""
 
-    def __init__(self, seed: int, agent: Agent, settings: RunSettings, eval_state: EvalState | None, folder: pathlib.Path | None) -> None:
+    def __init__(
+        self,
+        seed: int,
+        agent: Agent,
+        settings: RunSettings,
+        eval_state: EvalState | None,
+        folder: pathlib.Path | None,
+        callbacks: Sequence[Callback] = (),
+    ) -> None:
         self.seed, self.agent, self.settings, self.folder = seed, agent, settings, folder
         self.rng = np.random.RandomState()
         self.rng.set_state(np.random.get_state())  # what a solo run would draw from next
         self.evaluator: EvalEvery | None = None
-        self.hooks: list[Callback] = [EpisodeRecorder()]
+        # The caller's callbacks where rlzoo.train puts them: before EvalEvery, which swaps in
+        # the best weights at the end (rlzoo.experiments.run.LastWeights reads the last ones).
+        self.hooks: list[Callback] = [EpisodeRecorder(), *callbacks]
         train = settings.train
         if train.eval_every:
             env_id, env_kwargs = agent.env_id, agent.env_kwargs
@@ -261,7 +271,7 @@ def train_seed_outcomes(
         folder = None if checkpoint_dir is None else seed_folder(checkpoint_dir, int(seed))
         if folder is not None and latest_checkpoint(folder) is not None:
             saved = read_checkpoint(folder)  # sets NumPy's global generator to the seed's
-            runs.append(_Seed(int(seed), saved.agent, saved.settings, saved.eval_state, folder))
+            runs.append(_Seed(int(seed), saved.agent, saved.settings, saved.eval_state, folder, callbacks))
             continue
         built = first if seed == seeds[0] else make_agent(agent, as_single_agent_env(env, **env_kwargs), seed=int(seed), **hyperparams)
         if seed == seeds[0]:
@@ -279,18 +289,18 @@ def train_seed_outcomes(
         )
         built.train_settings = resolved
         settings = RunSettings(resolved, built.num_timesteps + resolved.total_timesteps)
-        runs.append(_Seed(int(seed), built, settings, None, folder))
+        runs.append(_Seed(int(seed), built, settings, None, folder, callbacks))
     extra = [ProgressBar()] if progress_bar else []
     for k, run in enumerate(runs):
         run.start()
-        for callback in [*callbacks, *(extra if k == 0 else [])]:
+        for callback in extra if k == 0 else []:
             callback.on_training_start(run.agent, max(run.settings.end_timestep - run.agent.num_timesteps, 0))
     batcher: SeedBatching = type(first)  # type: ignore[assignment]  # checked by batches_seeds
     groups: dict[tuple[int, int, int], list[_Seed]] = {}
     for run in runs:  # seeds at one step count (and end) train in lockstep
         groups.setdefault((run.agent.num_timesteps, run.settings.end_timestep, run.settings.train.checkpoint_every), []).append(run)
     for (_, end, every), group in groups.items():
-        watches = {id(run): _Watch(run, [*callbacks, *(extra if run is runs[0] else [])]) for run in group}
+        watches = {id(run): _Watch(run, extra if run is runs[0] else []) for run in group}
         active = [run for run in group if run.agent.num_timesteps < end]
         while active:
             part_end = min(end, (active[0].agent.num_timesteps // every + 1) * every) if every else end
@@ -307,7 +317,7 @@ def train_seed_outcomes(
     for run in runs:
         if run.error is None:
             run.finish()
-            for callback in [*callbacks, *(extra if run is runs[0] else [])]:
+            for callback in extra if run is runs[0] else []:
                 callback.on_training_end(run.agent)
     return [run.error if run.error is not None else run.agent for run in runs]
 

@@ -31,7 +31,7 @@ def test_runs_in_one_worker_leave_no_ops_in_the_graph(tmp_path: pathlib.Path) ->
 
     outcomes = [perform(solo[0], str(tmp_path))]
     after_solo = _graph_ops()
-    outcomes += perform_group(cell, str(tmp_path))
+    outcomes += perform_group(cell, str(tmp_path), True)
     after_cell = _graph_ops()
 
     assert [outcome.status for outcome in outcomes] == ["done"] * 3, [outcome.error for outcome in outcomes]

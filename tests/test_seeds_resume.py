@@ -78,9 +78,9 @@ def test_a_batched_sweep_task_records_each_seed_as_its_solo_run(tmp_path) -> Non
     from rlzoo.experiments.grid import make_grid
     from rlzoo.experiments.run import RUNS_FOLDER, perform
 
-    specs = make_grid(["kerasrl2-dqn"], ["CartPole-v1"], 2, steps=200)
+    specs = make_grid(["kerasrl2-dqn"], ["CartPole-v1"], 2, steps=1000, eval_every=100)  # seed 1 keeps step 800
     (tmp_path / "batched").mkdir(), (tmp_path / "solo").mkdir()  # the driver's results directories
-    batched = perform_group(specs, str(tmp_path / "batched"))
+    batched = perform_group(specs, str(tmp_path / "batched"), True)
     solo = [perform(spec, str(tmp_path / "solo")) for spec in specs]
     for spec, one, other in zip(specs, batched, solo, strict=True):
         assert one.status == other.status == "done", one.error
@@ -90,4 +90,7 @@ def test_a_batched_sweep_task_records_each_seed_as_its_solo_run(tmp_path) -> Non
             other.final_returns,
             other.curve,
         )
+        # The weights training ended with are scored as a solo run's are, not replaced by the kept ones.
+        assert (one.kept_timestep, one.last_weights_mean) == (other.kept_timestep, other.last_weights_mean)
         assert (tmp_path / "batched" / RUNS_FOLDER / spec.run_id / "agent.zip").is_file()
+    assert any(one.kept_timestep != one.num_timesteps and one.last_weights_mean != one.final_mean for one in batched)

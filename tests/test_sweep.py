@@ -251,6 +251,25 @@ def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_
     assert "Traceback" not in result.stderr
 
 
+def test_a_sweep_with_no_agents_keeps_only_episodes_csv_and_resumes_from_it(tmp_path: pathlib.Path) -> None:
+    # kerasrl2-dqn's two seeds train side by side (one task), sb3-dqn's one by one: both paths save no agent.zip.
+    command = [sys.executable, "-m", "rlzoo.cli", "sweep", "--agents", "kerasrl2-dqn", "sb3-dqn", "--envs", "CartPole-v1",
+               "--seeds", "2", "--steps", str(STEPS), "--eval-every", str(STEPS), "--workers", "1", "--no-progress",
+               "--no-agents", "--out", str(tmp_path)]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    with Store(tmp_path) as store:
+        rows = store.rows("done")
+    assert sorted((row["agent"], row["seed"]) for row in rows) == [("kerasrl2-dqn", 0), ("kerasrl2-dqn", 1), ("sb3-dqn", 0), ("sb3-dqn", 1)]
+    for row in rows:
+        assert len(row["final_returns"]) == 100 and row["curve"]
+        assert [p.name for p in (tmp_path / "runs" / row["run_id"]).iterdir()] == ["episodes.csv"]
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "4 runs: 4 finished already, 0 to run" in again.stdout
+
+
 def test_cli_sweep_without_agents_or_grid_says_what_to_give(tmp_path: pathlib.Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rlzoo.cli", "sweep", "--envs", "CartPole-v1", "--out", str(tmp_path)], capture_output=True, text=True

@@ -64,6 +64,12 @@ def add_parser(commands: Any) -> None:
         action="store_true",
         help="train every run on its own (default: a cell's seeds side by side in one process, for agents that can: kerasrl2-dqn)",
     )
+    sweep.add_argument(
+        "--no-agents",
+        action="store_true",
+        help="save no agent.zip in the run folders, only episodes.csv (the index keeps every score): "
+        "a few kilobytes a run, for sweeps whose scores are all that is kept (make bench)",
+    )
     sweep.set_defaults(run=run)
 
 
@@ -115,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
             on_start=on_start,
             on_redo=on_redo,
             batch_seeds=not args.no_batch_seeds,
+            keep_agents=not args.no_agents,
         )
     finally:
         if bar is not None:

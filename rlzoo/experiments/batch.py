@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from rlzoo.agent import Agent
 from rlzoo.experiments.grid import RunSpec
-from rlzoo.experiments.run import RunOutcome, conclude, perform
+from rlzoo.experiments.run import LastWeights, RunOutcome, conclude, perform
 from rlzoo.quiet import quiet_frameworks
 from rlzoo.registry import get_agent
 from rlzoo.seeds import batches_seeds, train_seed_outcomes
@@ -66,14 +66,14 @@ def group_runs(specs: Sequence[RunSpec], batch_seeds: bool = True) -> list[list[
     return tasks
 
 
-def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[RunOutcome]:
+def perform_group(specs: Sequence[RunSpec], results_dir: str | None, keep_agents: bool) -> list[RunOutcome]:
     """Carry out a task of :func:`group_runs`; never raises for a failing run (see :func:`perform`).
 
     Parameters
     ----------
     specs:
         Runs of one cell (or one run).
-    results_dir:
+    results_dir, keep_agents:
         As for :func:`rlzoo.experiments.run.perform`.
 
     Returns
@@ -82,7 +82,7 @@ def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[Run
         One per spec, in order.
     """
     if len(specs) == 1:
-        return [perform(specs[0], results_dir)]
+        return [perform(specs[0], results_dir, keep_agents)]
     quiet_frameworks()
     one_thread_per_worker()
     started = time.time()
@@ -91,8 +91,16 @@ def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[Run
     try:
         hyperparams = {**first.hyperparams, "preset": first.preset}
         clock = time.perf_counter()
+        last = LastWeights()
         trained = train_seed_outcomes(  # the settings resolve as a solo run's do (rlzoo.settings)
-            first.agent, first.env, [spec.seed for spec in specs], first.steps, eval_every=first.eval_every, threads=None, **hyperparams
+            first.agent,
+            first.env,
+            [spec.seed for spec in specs],
+            first.steps,
+            eval_every=first.eval_every,
+            threads=None,
+            callbacks=[last],
+            **hyperparams,
         )
         train_seconds = (time.perf_counter() - clock) / len(specs)  # each seed's share of the batch
     except Exception:
@@ -105,7 +113,7 @@ def perform_group(specs: Sequence[RunSpec], results_dir: str | None) -> list[Run
         try:
             if isinstance(agent, Exception):
                 raise agent
-            conclude(spec, agent, outcome, results_dir)
+            conclude(spec, agent, outcome, results_dir, last.of(agent), keep_agent=keep_agents)
         except Exception:  # a crashing run is recorded as failed; the others go on
             outcome.error = traceback.format_exc(limit=-8)
         outcome.finished = time.time()

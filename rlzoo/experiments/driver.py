@@ -85,6 +85,7 @@ def sweep(
     on_start: Callable[[int, int], None] | None = None,
     on_redo: Redo | None = None,
     batch_seeds: bool = True,
+    keep_agents: bool = True,
 ) -> SweepSummary:
     """Train every (agent, env, seed) of a grid, in parallel, into one resumable results directory.
 
@@ -125,6 +126,10 @@ def sweep(
     batch_seeds:
         Train each cell's seeds side by side in one process where the agent can
         (:mod:`rlzoo.experiments.batch`); ``False``: every run on its own.
+    keep_agents:
+        Save each trained agent as ``agent.zip`` in its run folder. ``False``: the folders
+        keep ``episodes.csv`` only, a few kilobytes a run, so a sweep whose scores are all
+        that matters (``make bench``) stays small enough to commit and resume elsewhere.
 
     Returns
     -------
@@ -177,7 +182,13 @@ def sweep(
     check_presets(specs)
     if ray is not None:
         reachable(ray)  # before out is created: an address where nothing answers is refused within the timeout
-    executor: Executor = RayCluster(ray, shared_results, batch_seeds=batch_seeds) if ray else LocalPool(workers, batch_seeds=batch_seeds)
+    if not isinstance(keep_agents, bool):
+        raise GridError(f"keep_agents must be true or false, got {checks.shown(keep_agents)}")
+    executor: Executor = (
+        RayCluster(ray, shared_results, batch_seeds=batch_seeds, keep_agents=keep_agents)
+        if ray
+        else LocalPool(workers, batch_seeds=batch_seeds, keep_agents=keep_agents)
+    )
     return run_grid(specs, results_dir, executor, progress=progress, on_start=on_start, on_redo=on_redo)
 
 

@@ -99,13 +99,16 @@ class LocalPool:
         Worker processes; default: the CPU count.
     batch_seeds:
         Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
+    keep_agents:
+        Save each trained agent in its run folder (see :func:`rlzoo.experiments.run.perform`).
     """
 
-    def __init__(self, workers: int | None = None, batch_seeds: bool = True) -> None:
+    def __init__(self, workers: int | None = None, batch_seeds: bool = True, keep_agents: bool = True) -> None:
         if workers is not None and (not checks.is_int(workers) or workers <= 0):
             raise RLZooError(f"workers must be a positive number of processes, got {checks.shown(workers)}")
         self.workers = workers or os.cpu_count() or 1
         self.batch_seeds = batch_seeds
+        self.keep_agents = keep_agents
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalPool:
@@ -163,7 +166,7 @@ class LocalPool:
         pool = self._pool or self._start(min(self.workers, len(tasks)))
         futures: dict[Future[list[RunOutcome]], list[RunSpec]] = {}
         try:
-            futures = {pool.submit(perform_group, task, str(results_dir)): task for task in tasks}
+            futures = {pool.submit(perform_group, task, str(results_dir), self.keep_agents): task for task in tasks}
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -261,6 +264,8 @@ class RayCluster:
         folders there themselves. Otherwise each run's files come back to the driver.
     batch_seeds:
         Train a cell's seeds side by side in one task where the agent can (:mod:`.batch`).
+    keep_agents:
+        Save each trained agent in its run folder (see :func:`rlzoo.experiments.run.perform`).
     max_retries:
         Times a run is retried when its worker or node dies (system failures only: a run
         that fails on its own comes back as failed, once).
@@ -273,6 +278,7 @@ class RayCluster:
         address: str,
         shared_results: bool = False,
         batch_seeds: bool = True,
+        keep_agents: bool = True,
         max_retries: int = MAX_RETRIES,
         connect_timeout: float = CONNECT_TIMEOUT,
     ) -> None:
@@ -283,6 +289,7 @@ class RayCluster:
             raise ClusterError(f"connect_timeout must be a positive number of seconds, got {checks.shown(connect_timeout)}")
         self.shared_results = shared_results
         self.batch_seeds = batch_seeds
+        self.keep_agents = keep_agents
         self.max_retries = int(max_retries)
         self.connect_timeout = float(connect_timeout)
 
@@ -303,7 +310,7 @@ class RayCluster:
         try:
             remote = ray.remote(num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(perform_group)
             target = str(results_dir.resolve()) if self.shared_results else None
-            refs = {remote.remote(task, target): task for task in group_runs(specs, self.batch_seeds)}
+            refs = {remote.remote(task, target, self.keep_agents): task for task in group_runs(specs, self.batch_seeds)}
             pending = list(refs)
             while pending:
                 finished, pending = ray.wait(pending, num_returns=1)

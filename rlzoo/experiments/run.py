@@ -88,7 +88,7 @@ class RunOutcome:
     files: dict[str, bytes] | None = None
 
 
-def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
+def perform(spec: RunSpec, results_dir: str | None, keep_agents: bool = True) -> RunOutcome:
     """Carry out one run; never raises for a failing run (it comes back as ``status="failed"``).
 
     Parameters
@@ -99,6 +99,9 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
         The results directory, when this process can write into it: the run folder is
         staged there and renamed to ``runs/<run_id>``. ``None``: the folder's files come
         back in :attr:`RunOutcome.files` for the driver to write.
+    keep_agents:
+        Save the trained agent (``agent.zip``) in the run folder; ``False``: the folder
+        keeps ``episodes.csv`` only (the index has every score).
 
     Returns
     -------
@@ -117,7 +120,7 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
             agent, total_timesteps=spec.steps, seed=spec.seed, eval_every=spec.eval_every, callbacks=[last]
         )  # rlzoo.settings resolves the rest
         outcome.train_seconds = time.perf_counter() - clock
-        conclude(spec, agent, outcome, results_dir, last.weights)
+        conclude(spec, agent, outcome, results_dir, last.of(agent), keep_agent=keep_agents)
     except Exception:  # a crashing run is recorded as failed; the sweep goes on
         outcome.error = traceback.format_exc(limit=-8)
     finally:
@@ -128,16 +131,24 @@ def perform(spec: RunSpec, results_dir: str | None) -> RunOutcome:
 
 
 class LastWeights(Callback):
-    """Remembers the weights training ended with, before :class:`rlzoo.callbacks.EvalEvery`
-    (called after this) swaps in the best periodic evaluation's."""
+    """Remembers the weights each agent's training ended with, before :class:`rlzoo.callbacks.EvalEvery`
+    (called after this, in a solo run and for each seed side by side) swaps in the best periodic evaluation's."""
 
-    weights: Any = None
+    def __init__(self) -> None:
+        self._weights: dict[int, Any] = {}
 
     def on_training_end(self, agent: Agent) -> None:
-        self.weights = agent.get_weights() if agent.train_settings is not None and agent.train_settings.eval_every else None
+        if agent.train_settings is not None and agent.train_settings.eval_every:
+            self._weights[id(agent)] = agent.get_weights()
+
+    def of(self, agent: Agent) -> Any:
+        """The last weights of ``agent``; ``None`` without periodic evaluation (they were kept)."""
+        return self._weights.get(id(agent))
 
 
-def conclude(spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | None, last_weights: Any = None) -> None:
+def conclude(
+    spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | None, last_weights: Any = None, *, keep_agent: bool = True
+) -> None:
     """A trained run's end: the final greedy evaluation, its folder staged and published, ``outcome`` filled in.
 
     Shared by a run trained alone (:func:`perform`) and one trained with its cell's other
@@ -155,6 +166,8 @@ def conclude(spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | 
         The weights training ended with, when periodic evaluation swapped in others
         (:class:`LastWeights`): they are scored on the same episodes as the kept ones.
         ``None``: unknown, or the same as the kept weights.
+    keep_agent:
+        Save ``agent.zip`` beside ``episodes.csv`` (see :func:`perform`).
     """
     staging_parent = results_dir if results_dir is not None else tempfile.gettempdir()
     clock = time.perf_counter()
@@ -170,7 +183,8 @@ def conclude(spec: RunSpec, agent: Any, outcome: RunOutcome, results_dir: str | 
     clock = time.perf_counter()
     # Staged where it will be published (one rename), or in the temp dir when the files go back as bytes.
     with temporary_folder(staging_parent, STAGING_LABEL.format(run_id=spec.run_id)) as staging:
-        save(agent, staging / "agent.zip")
+        if keep_agent:
+            save(agent, staging / "agent.zip")
         write_episodes_csv(agent.history, staging / "episodes.csv")
         if results_dir is None:
             outcome.files = {path.name: path.read_bytes() for path in staging.iterdir()}
