@@ -43,9 +43,12 @@ class Preset:
     provenance: Provenance | None = None
 
 
-@functools.cache
 def load_presets(path: pathlib.Path) -> dict[str, Preset]:
-    """Read and check one preset file.
+    """Read and check one preset file (read again only once it changes).
+
+    A sweep's worker builds many agents from one file, so a file is parsed once; the cache is
+    keyed by its size and modification time too, so a long-lived process (a sweep's worker, a
+    notebook) sees a preset file edited while it runs.
 
     Parameters
     ----------
@@ -57,6 +60,15 @@ def load_presets(path: pathlib.Path) -> dict[str, Preset]:
     dict[str, Preset]
         By env id.
     """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return _parse(path, None, None)  # yamlfile.load says what is wrong with it
+    return _parse(path, info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(path: pathlib.Path, mtime_ns: int | None, size: int | None) -> dict[str, Preset]:
     raw = yamlfile.load(path, "preset file", extra="sb3") or {}
     if not isinstance(raw, dict):
         raise RLZooError(f"{path}: a preset file maps env ids to {{train: {{...}}, hyperparams: {{...}}}}, not a {type(raw).__name__}")

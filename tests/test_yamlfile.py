@@ -178,3 +178,14 @@ def test_a_bad_set_value_is_a_one_line_usage_error(value: str, problem: str) -> 
     with pytest.raises(UsageError, match=rf"cannot read the --set lr value .*: {problem}") as caught:
         parse_set([f"lr={value}"])
     assert "\n" not in str(caught.value)
+
+
+def test_a_preset_file_edited_while_the_process_runs_is_read_again(tmp_path: pathlib.Path) -> None:
+    # A sweep's worker or a notebook outlives an edit of the preset file: it must not keep the old values.
+    path = tmp_path / "preset.yml"
+    path.write_text("CartPole-v1:\n  train: {total_timesteps: 1000}\n")
+    first = load_presets(path)
+    assert load_presets(path) is first  # unchanged: parsed once
+    path.write_text("CartPole-v1:\n  train: {total_timesteps: 20000}\n")
+
+    assert load_presets(path)["CartPole-v1"].train == {"total_timesteps": 20000}
