@@ -229,6 +229,41 @@ def test_kill_9_mid_sweep_then_rerun_redoes_no_finished_run_and_leaves_nothing_p
         assert rlzoo.load(out / "runs" / run / "agent.zip").num_timesteps >= KILLED_STEPS
 
 
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_to_the_sweep_stops_its_workers_at_once_and_says_how_to_go_on(tmp_path: pathlib.Path, signum: int, status: int) -> None:
+    # One run of minutes: the signal reaches the driver alone (as from kill or timeout, not a terminal's
+    # Ctrl-C, which reaches the workers too); it must not wait for the run under way to end.
+    command = [sys.executable, "-m", "rlzoo.cli", "sweep", "--agents", "sb3-dqn", "--envs", "CartPole-v1", "--seeds", "1",
+               "--steps", "200000", "--workers", "1", "--no-progress", "--out", str(tmp_path)]  # fmt: skip
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert driver.stdout is not None and "1 to run" in driver.stdout.readline()  # the worker is starting
+        time.sleep(8)  # importing torch and SB3, then training
+        driver.send_signal(signum)
+        sent = time.monotonic()
+        _, stderr = driver.communicate(timeout=60)
+        stopped_after = time.monotonic() - sent
+    finally:
+        if driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGKILL)
+    assert driver.returncode == status
+    assert stopped_after < 30
+    assert f"rlzoo: {signal.Signals(signum).name}: sweep stopped" in stderr and "rerun the same command" in stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # no worker left training
+        try:
+            os.killpg(driver.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("a process of the sweep outlived it")
+    with Store(tmp_path) as store:
+        assert not store.rows("done")
+    assert not list(tmp_path.glob(".staging-*"))  # the interrupted run's staging folder went with it
+
+
 def test_cli_sweep_prints_a_line_per_finished_run_and_fails_on_a_failed_run(tmp_path: pathlib.Path) -> None:
     grid = tmp_path / "grid.yml"
     grid.write_text(

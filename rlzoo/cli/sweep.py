@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 from rlzoo.cli.common import int_at_least, non_empty, non_negative_int, one_line_errors, parse_set, positive_int
@@ -103,26 +107,35 @@ def run(args: argparse.Namespace) -> int:
         print(f"redo    {spec.name} {spec.env} seed {spec.seed}: {problem}: running it again")
 
     try:
-        summary = sweep(
-            args.agents,
-            args.envs,
-            args.seeds,
-            steps=args.steps,
-            eval_every=args.eval_every,
-            overrides=parse_set(args.set),
-            preset=args.preset,
-            label=args.label,
-            grid=args.grid,
-            out=args.out,
-            workers=args.workers,
-            ray=args.ray,
-            shared_results=args.shared_results,
-            progress=progress,
-            on_start=on_start,
-            on_redo=on_redo,
-            batch_seeds=not args.no_batch_seeds,
-            keep_agents=not args.no_agents,
+        with interrupt_on_sigterm():
+            summary = sweep(
+                args.agents,
+                args.envs,
+                args.seeds,
+                steps=args.steps,
+                eval_every=args.eval_every,
+                overrides=parse_set(args.set),
+                preset=args.preset,
+                label=args.label,
+                grid=args.grid,
+                out=args.out,
+                workers=args.workers,
+                ray=args.ray,
+                shared_results=args.shared_results,
+                progress=progress,
+                on_start=on_start,
+                on_redo=on_redo,
+                batch_seeds=not args.no_batch_seeds,
+                keep_agents=not args.no_agents,
+            )
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the workers were stopped; finished runs are kept
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(
+            f"\nrlzoo: {signal.Signals(signum).name}: sweep stopped; its finished runs are kept in {args.out}, "
+            "rerun the same command to go on",
+            file=sys.stderr,
         )
+        return 128 + signum
     finally:
         if bar is not None:
             bar.close()
@@ -134,6 +147,27 @@ def run(args: argparse.Namespace) -> int:
         f"`rlzoo report {args.out}` for the statistics"
     )
     return 1 if summary.failed else 0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: ``signum`` says which it was."""
+
+    signum = signal.SIGTERM
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """While inside, SIGTERM raises :class:`Terminated` in the driver, as SIGINT raises KeyboardInterrupt,
+    so both stop the workers at once (:func:`rlzoo.experiments.executors.terminate`) instead of leaving them running."""
+
+    def handle(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _runs(count: int) -> str:

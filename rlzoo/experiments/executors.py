@@ -115,9 +115,11 @@ class LocalPool:
         self._pool = self._start(self.workers)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is not None and kind is not None:
+            terminate(pool)  # interrupted: its runs are redone by a rerun, not waited for
+        elif pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _start(self, workers: int) -> ProcessPoolExecutor:
@@ -176,12 +178,42 @@ class LocalPool:
                     except Exception as exc:  # the worker process itself died (killed, out of memory)
                         for spec in futures[future]:
                             yield RunOutcome(spec.run_id, "failed", error=f"worker process died: {exc!r}", finished=time.time())
+        except BaseException:  # Ctrl-C, SIGTERM (rlzoo sweep raises KeyboardInterrupt), the driver closing early
+            if pool is not self._pool:
+                terminate(pool)  # now, not after the runs under way (minutes): a rerun redoes them
+            raise
         finally:
             if pool is self._pool:
                 for future in futures:  # a sweep stopped early leaves the held pool idle
                     future.cancel()
             else:
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def terminate(pool: ProcessPoolExecutor, grace: float = 10.0) -> None:
+    """Stop a pool's worker processes now, whatever they are running.
+
+    ``ProcessPoolExecutor.shutdown`` waits for the tasks under way, and the public
+    ``terminate_workers`` only comes with Python 3.14, so this reads the executor's own map
+    of its processes (``_processes``, there since Python 3.2).
+
+    Parameters
+    ----------
+    pool:
+        The executor.
+    grace:
+        Seconds each worker gets to exit after SIGTERM before it is killed.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(grace)
+        if process.is_alive():
+            process.kill()
+            process.join(grace)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_address(address: Any) -> str:
